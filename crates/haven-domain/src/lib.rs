@@ -1,0 +1,142 @@
+//! Haven's domain: validated types and pure rules.
+//!
+//! Everything here is deterministic. Nothing does I/O, reads the clock or
+//! draws random numbers: the current time and any random bytes are
+//! parameters, so every rule can be tested with fixed inputs and the
+//! callers (store, server) decide where time and randomness come from.
+//!
+//! A short tour:
+//!
+//! - [`ids`]: opaque 128-bit identifiers ([`OrgId`], [`UserId`], [`ClinicId`]).
+//! - [`email`], [`name`]: personal data, parsed once at the edge; their
+//!   `Debug` output is redacted so it cannot leak into logs by accident.
+//! - [`role`]: staff roles and role sets.
+//! - [`password`]: the password policy (length, personal information,
+//!   guessability) and argon2id hashing.
+//! - [`totp`]: RFC 6238 one-time codes, replay protection and recovery codes.
+//! - [`throttle`]: when repeated sign-in failures lock a key out.
+//! - [`session`]: idle and absolute session expiry.
+//! - [`policy`]: an organisation's settings and how to describe a change.
+//! - [`audit`]: the hash-chained audit log and its streaming verifier.
+//!
+//! Every parse failure is an [`Error`] whose `Display` is safe to show to
+//! the person who typed the input.
+
+pub mod audit;
+pub mod email;
+pub mod ids;
+pub mod name;
+pub mod password;
+pub mod policy;
+pub mod role;
+pub mod session;
+pub mod throttle;
+pub mod totp;
+
+/// Re-exported so every crate in the workspace uses the same `time`.
+pub use time;
+
+pub use audit::{Actor, AuditRecord, BreakKind, ChainBreak, ChainVerifier, GENESIS_HASH};
+pub use email::Email;
+pub use ids::{ClinicId, OrgId, UserId};
+pub use name::{ClinicName, OrgName, PersonName};
+pub use password::{Password, PasswordHash, PasswordRejection};
+pub use policy::{IdentityCheck, InviteLifetime, OrgPolicy, PolicyChange};
+pub use role::{Role, Roles};
+pub use session::{Expiry, SessionTimeouts};
+pub use totp::TotpSecret;
+
+/// Why a value could not be accepted. Every message names the field and
+/// the problem, and is safe to show to a user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// An identifier was not 32 lowercase hexadecimal characters.
+    #[error("identifier must be exactly 32 lowercase hexadecimal characters")]
+    InvalidId,
+    /// An email address was malformed; the text says how.
+    #[error("{0}")]
+    InvalidEmail(&'static str),
+    /// A person, organisation or clinic name was unacceptable.
+    #[error("{field} {reason}")]
+    InvalidName {
+        /// Which name, as a user would call it ("name", "clinic name").
+        field: &'static str,
+        /// What is wrong, completing a sentence that starts with the field.
+        reason: &'static str,
+    },
+    /// A new password did not meet the password policy.
+    #[error("{0}")]
+    Password(PasswordRejection),
+    /// A role name was not one of the known roles.
+    #[error(
+        "unknown role '{0}': the role must be one of admin, clinician, receptionist, ig_auditor"
+    )]
+    InvalidRole(String),
+    /// An organisation policy setting had a value outside its allowed set.
+    #[error("{field} {reason}")]
+    InvalidPolicy {
+        /// Which setting, as a user would call it ("invite lifetime").
+        field: &'static str,
+        /// What is wrong, completing a sentence that starts with the field.
+        reason: &'static str,
+    },
+    /// A stored authenticator secret was not valid base32 of a usable length.
+    #[error("authenticator secret must be unpadded base32 encoding between 16 and 64 bytes")]
+    InvalidTotpSecret,
+    /// A stored password hash was not an argon2id PHC string.
+    #[error("stored password hash is not a valid argon2id PHC string")]
+    InvalidPasswordHash,
+    /// An audit actor's kind and id did not fit together.
+    #[error(
+        "audit actor must be 'staff' with a user id, 'seat' with a seat id, or 'system' with no id"
+    )]
+    InvalidActor,
+}
+
+impl From<PasswordRejection> for Error {
+    fn from(rejection: PasswordRejection) -> Self {
+        Error::Password(rejection)
+    }
+}
+
+/// Keeps user-supplied text echoed back in an error message short, so a
+/// pasted essay does not become an essay-sized error.
+pub(crate) fn echo(input: &str) -> String {
+    const MAX: usize = 40;
+    let mut out: String = input
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX)
+        .collect();
+    if input.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_shortens_and_strips_control_characters() {
+        assert_eq!(echo("admin"), "admin");
+        assert_eq!(echo("ad\nmin"), "admin");
+        let long = "x".repeat(100);
+        assert_eq!(echo(&long), format!("{}…", "x".repeat(40)));
+    }
+
+    #[test]
+    fn error_messages_name_the_field() {
+        let cases = [
+            (Error::InvalidId, "identifier"),
+            (Error::InvalidTotpSecret, "authenticator secret"),
+            (Error::InvalidPasswordHash, "password hash"),
+            (Error::InvalidActor, "audit actor"),
+            (Error::InvalidRole("boss".into()), "unknown role 'boss'"),
+        ];
+        for (err, expected) in cases {
+            assert!(err.to_string().contains(expected), "{err}");
+        }
+    }
+}

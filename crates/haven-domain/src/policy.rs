@@ -1,0 +1,327 @@
+//! An organisation's policy: the settings its administrators choose.
+//!
+//! The defaults are the safest choices (MFA on, recording and file sharing
+//! off, chat not kept), so an organisation that never visits its settings
+//! is still configured sensibly.
+
+use std::fmt;
+
+use crate::Error;
+
+/// How a patient proves who they are before joining a consultation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityCheck {
+    /// The patient confirms their name and date of birth.
+    NameAndDateOfBirth,
+    /// As above, plus a code sent by text message to their phone.
+    NameDateOfBirthAndSmsCode,
+}
+
+impl IdentityCheck {
+    /// Every option, in the order they are offered.
+    pub const ALL: [IdentityCheck; 2] = [
+        IdentityCheck::NameAndDateOfBirth,
+        IdentityCheck::NameDateOfBirthAndSmsCode,
+    ];
+
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityCheck::NameAndDateOfBirth => "name_dob",
+            IdentityCheck::NameDateOfBirthAndSmsCode => "name_dob_sms",
+        }
+    }
+
+    /// The stored form back into a value.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        IdentityCheck::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or(Error::InvalidPolicy {
+                field: "identity check",
+                reason: "must be 'name_dob' or 'name_dob_sms'",
+            })
+    }
+
+    /// The description shown to administrators.
+    pub fn label(self) -> &'static str {
+        match self {
+            IdentityCheck::NameAndDateOfBirth => "Name and date of birth",
+            IdentityCheck::NameDateOfBirthAndSmsCode => {
+                "Name, date of birth and a code sent by text message"
+            }
+        }
+    }
+}
+
+/// How long a patient's invitation link stays usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InviteLifetime {
+    /// Until the end of the day of the appointment.
+    AppointmentDay,
+    /// A number of hours after the invitation is sent, from 1 to 168 (a
+    /// week). Build with [`InviteLifetime::hours`] to have the range checked.
+    Hours(u16),
+}
+
+/// Longest invitation lifetime in hours: a week.
+pub const MAX_INVITE_HOURS: u16 = 168;
+
+const INVITE_REASON: &str = "must be 'appointment_day' or 'hours:N' with N from 1 to 168";
+
+impl InviteLifetime {
+    /// A lifetime of `hours` hours, if within 1 to 168.
+    pub fn hours(hours: u16) -> Result<Self, Error> {
+        if (1..=MAX_INVITE_HOURS).contains(&hours) {
+            Ok(InviteLifetime::Hours(hours))
+        } else {
+            Err(Error::InvalidPolicy {
+                field: "invite lifetime",
+                reason: "must be between 1 and 168 hours",
+            })
+        }
+    }
+
+    /// The stored form: "appointment_day" or "hours:N".
+    pub fn encode(&self) -> String {
+        match self {
+            InviteLifetime::AppointmentDay => "appointment_day".to_owned(),
+            InviteLifetime::Hours(h) => format!("hours:{h}"),
+        }
+    }
+
+    /// The stored form back into a value. Only the exact form `encode`
+    /// writes is accepted (no leading zeros or signs), so each value has
+    /// one spelling.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let invalid = Error::InvalidPolicy {
+            field: "invite lifetime",
+            reason: INVITE_REASON,
+        };
+        if s == "appointment_day" {
+            return Ok(InviteLifetime::AppointmentDay);
+        }
+        let digits = s.strip_prefix("hours:").ok_or(invalid.clone())?;
+        let canonical = !digits.is_empty()
+            && digits.len() <= 3
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if !canonical {
+            return Err(invalid);
+        }
+        let hours: u16 = digits.parse().map_err(|_| invalid.clone())?;
+        InviteLifetime::hours(hours).map_err(|_| invalid)
+    }
+
+    /// The description shown to administrators.
+    pub fn label(&self) -> String {
+        match self {
+            InviteLifetime::AppointmentDay => "Until the end of the appointment day".to_owned(),
+            InviteLifetime::Hours(1) => "1 hour after it is sent".to_owned(),
+            InviteLifetime::Hours(h) => format!("{h} hours after it is sent"),
+        }
+    }
+}
+
+impl fmt::Display for InviteLifetime {
+    /// The stored form, as [`InviteLifetime::encode`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.encode())
+    }
+}
+
+/// The settings an organisation's administrators control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgPolicy {
+    /// Staff must use a second factor to sign in.
+    pub mfa_required: bool,
+    /// Consultations may be recorded.
+    pub recording_allowed: bool,
+    /// Files may be shared during a consultation.
+    pub file_sharing_allowed: bool,
+    /// Chat messages are kept after the consultation ends.
+    pub chat_retained: bool,
+    /// How long invitation links last.
+    pub invite_lifetime: InviteLifetime,
+    /// How patients prove who they are.
+    pub identity_check: IdentityCheck,
+}
+
+impl Default for OrgPolicy {
+    fn default() -> Self {
+        OrgPolicy {
+            mfa_required: true,
+            recording_allowed: false,
+            file_sharing_allowed: false,
+            chat_retained: false,
+            invite_lifetime: InviteLifetime::AppointmentDay,
+            identity_check: IdentityCheck::NameAndDateOfBirth,
+        }
+    }
+}
+
+/// One setting that changed, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyChange {
+    /// The setting's name, as in [`OrgPolicy`].
+    pub field: &'static str,
+    /// The previous value, in stored form.
+    pub old: String,
+    /// The new value, in stored form.
+    pub new: String,
+}
+
+impl OrgPolicy {
+    /// The settings that differ between `self` and `new`, in field order.
+    pub fn changes(&self, new: &OrgPolicy) -> Vec<PolicyChange> {
+        let old = self.fields();
+        let new = new.fields();
+        old.into_iter()
+            .zip(new)
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((field, old), (_, new))| PolicyChange { field, old, new })
+            .collect()
+    }
+
+    /// Every setting as (name, stored form). Destructuring makes adding a
+    /// field without adding it here a compile error, so no change can
+    /// escape the audit log.
+    fn fields(&self) -> [(&'static str, String); 6] {
+        let OrgPolicy {
+            mfa_required,
+            recording_allowed,
+            file_sharing_allowed,
+            chat_retained,
+            invite_lifetime,
+            identity_check,
+        } = self;
+        [
+            ("mfa_required", mfa_required.to_string()),
+            ("recording_allowed", recording_allowed.to_string()),
+            ("file_sharing_allowed", file_sharing_allowed.to_string()),
+            ("chat_retained", chat_retained.to_string()),
+            ("invite_lifetime", invite_lifetime.encode()),
+            ("identity_check", identity_check.as_str().to_owned()),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_check_round_trips() {
+        for check in IdentityCheck::ALL {
+            assert_eq!(IdentityCheck::parse(check.as_str()), Ok(check));
+            assert!(!check.label().is_empty());
+        }
+        assert_eq!(IdentityCheck::NameAndDateOfBirth.as_str(), "name_dob");
+        assert_eq!(
+            IdentityCheck::NameDateOfBirthAndSmsCode.as_str(),
+            "name_dob_sms"
+        );
+        let err = IdentityCheck::parse("sms").expect_err("not an option");
+        assert!(
+            err.to_string().starts_with("identity check must be"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invite_lifetime_parse_cases() {
+        let cases: &[(&str, Option<InviteLifetime>)] = &[
+            ("appointment_day", Some(InviteLifetime::AppointmentDay)),
+            ("hours:1", Some(InviteLifetime::Hours(1))),
+            ("hours:24", Some(InviteLifetime::Hours(24))),
+            ("hours:168", Some(InviteLifetime::Hours(168))),
+            ("hours:0", None),
+            ("hours:169", None),
+            ("hours:024", None),
+            ("hours:+24", None),
+            ("hours:", None),
+            ("hours:65537", None),
+            ("hours:99999999999999999999", None),
+            ("hours: 24", None),
+            ("Hours:24", None),
+            ("24", None),
+            ("", None),
+        ];
+        for &(input, expected) in cases {
+            let parsed = InviteLifetime::parse(input);
+            match expected {
+                Some(value) => {
+                    assert_eq!(parsed, Ok(value), "{input:?}");
+                    assert_eq!(value.encode(), input);
+                    assert_eq!(value.to_string(), input);
+                }
+                None => {
+                    let err = parsed.expect_err(input);
+                    assert!(err.to_string().starts_with("invite lifetime must be"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn invite_lifetime_labels_and_constructor() {
+        assert_eq!(
+            InviteLifetime::hours(1).map(|l| l.label()),
+            Ok("1 hour after it is sent".into())
+        );
+        assert_eq!(
+            InviteLifetime::Hours(48).label(),
+            "48 hours after it is sent"
+        );
+        assert!(
+            InviteLifetime::AppointmentDay
+                .label()
+                .contains("appointment day")
+        );
+        assert!(InviteLifetime::hours(0).is_err());
+        assert!(InviteLifetime::hours(169).is_err());
+    }
+
+    #[test]
+    fn default_is_the_safe_choice() {
+        let p = OrgPolicy::default();
+        assert!(p.mfa_required);
+        assert!(!p.recording_allowed);
+        assert!(!p.file_sharing_allowed);
+        assert!(!p.chat_retained);
+        assert_eq!(p.invite_lifetime, InviteLifetime::AppointmentDay);
+        assert_eq!(p.identity_check, IdentityCheck::NameAndDateOfBirth);
+    }
+
+    #[test]
+    fn changes_lists_only_what_changed() {
+        let old = OrgPolicy::default();
+        assert_eq!(old.changes(&old), []);
+        let new = OrgPolicy {
+            recording_allowed: true,
+            invite_lifetime: InviteLifetime::Hours(24),
+            identity_check: IdentityCheck::NameDateOfBirthAndSmsCode,
+            ..old.clone()
+        };
+        let change = |field, old: &str, new: &str| PolicyChange {
+            field,
+            old: old.into(),
+            new: new.into(),
+        };
+        assert_eq!(
+            old.changes(&new),
+            [
+                change("recording_allowed", "false", "true"),
+                change("invite_lifetime", "appointment_day", "hours:24"),
+                change("identity_check", "name_dob", "name_dob_sms"),
+            ]
+        );
+        let everything = OrgPolicy {
+            mfa_required: false,
+            file_sharing_allowed: true,
+            chat_retained: true,
+            ..new.clone()
+        };
+        assert_eq!(old.changes(&everything).len(), 6);
+    }
+}

@@ -1,0 +1,143 @@
+//! The server's configuration, as a value. Parsing flags, environment and files is the
+//! binary's job; this is what it produces.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use haven_domain::SessionTimeouts;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The address to listen on.
+    pub listen: SocketAddr,
+    /// The address people use to reach Haven (links in messages and on the console are
+    /// built from it), without a trailing slash.
+    pub public_url: String,
+    /// Certificate and key for HTTPS; `None` serves plain HTTP (behind a TLS proxy).
+    pub tls: Option<TlsFiles>,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Staff session timeouts.
+    pub session: SessionTimeouts,
+}
+
+/// PEM files for HTTPS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// Addresses (single addresses or CIDR ranges) of reverse proxies in front of Haven.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Parses entries such as `127.0.0.1`, `::1` or `10.0.0.0/8`.
+    pub fn parse<S: AsRef<str>>(entries: &[S]) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for entry in entries {
+            let entry = entry.as_ref().trim();
+            let (addr, len) = match entry.split_once('/') {
+                Some((a, l)) => (a, Some(l)),
+                None => (entry, None),
+            };
+            let addr: IpAddr = addr
+                .parse()
+                .map_err(|_| format!("{entry:?} is not an IP address or CIDR range"))?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let len = match len {
+                Some(l) => l
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|l| *l <= max)
+                    .ok_or_else(|| format!("{entry:?} has an invalid prefix length"))?,
+                None => max,
+            };
+            nets.push((addr, len));
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether `addr` is one of the trusted proxies.
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.0.iter().any(|(net, len)| match (net, addr) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => prefix_eq(&n.octets(), &a.octets(), *len),
+            (IpAddr::V6(n), IpAddr::V6(a)) => prefix_eq(&n.octets(), &a.octets(), *len),
+            _ => false,
+        })
+    }
+
+    /// Whether any proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], len: u8) -> bool {
+    let full = usize::from(len / 8);
+    let rest = len % 8;
+    if a[..full] != b[..full] {
+        return false;
+    }
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        a[full] & mask == b[full] & mask
+    }
+}
+
+impl Config {
+    /// Whether people reach Haven over HTTPS (directly or through a TLS proxy): decides
+    /// the `Secure` cookie flag and HSTS.
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some() || self.public_url.starts_with("https://")
+    }
+
+    /// A configuration for tests: loopback, plain HTTP, default timeouts.
+    pub fn for_tests(listen: SocketAddr) -> Config {
+        Config {
+            listen,
+            public_url: format!("http://{listen}"),
+            tls: None,
+            trusted_proxies: TrustedProxies::default(),
+            session: SessionTimeouts::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_match_addresses_and_ranges() {
+        let t = TrustedProxies::parse(&["127.0.0.1", "10.0.0.0/8", "fd00::/8"]).unwrap();
+        for (addr, want) in [
+            ("127.0.0.1", true),
+            ("127.0.0.2", false),
+            ("10.200.3.4", true),
+            ("11.0.0.1", false),
+            ("fd12::1", true),
+            ("fe80::1", false),
+        ] {
+            assert_eq!(t.contains(addr.parse().unwrap()), want, "{addr}");
+        }
+    }
+
+    #[test]
+    fn bad_proxy_entries_are_named() {
+        assert!(
+            TrustedProxies::parse(&["10.0.0.0/33"])
+                .unwrap_err()
+                .contains("10.0.0.0/33")
+        );
+        assert!(
+            TrustedProxies::parse(&["proxy.local"])
+                .unwrap_err()
+                .contains("proxy.local")
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! Haven's server: the HTTP routes and pages, staff sign-in, and the operations that the
+//! web pages and the command line share.
+//!
+//! A tour:
+//! - [`Config`] is the server's configuration as a value; the binary builds it from flags,
+//!   environment and file. [`AppState`] is what every request handler sees.
+//! - [`router`] builds the whole axum `Router`; [`serve`] runs it on a socket (plain HTTP,
+//!   or HTTPS with rustls).
+//! - [`ops`] holds the operations shared by pages and the command line (create an
+//!   organisation, add a user, verify the audit log…), each writing its audit entry in the
+//!   same transaction as its change.
+//! - [`web`] holds request plumbing: security headers, CSRF, client addresses, sessions.
+//! - [`pages`] renders the server-side HTML pages (maud); no page has an inline script.
+//! - [`pii`] wraps personal data so it cannot reach a log by accident.
+
+pub mod clock;
+mod config;
+mod error;
+pub mod ops;
+mod pages;
+pub mod pii;
+mod serve;
+pub mod web;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, TlsFiles, TrustedProxies};
+pub use error::{Error, FieldErrors};
+pub use serve::{router, serve};
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: haven_store::Store,
+    /// The source of "now"; tests use a [`ManualClock`].
+    pub clock: Arc<dyn Clock>,
+    /// The server configuration.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// A state for `store` with `config` and the given clock.
+    pub fn new(store: haven_store::Store, config: Config, clock: Arc<dyn Clock>) -> AppState {
+        AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The router and the listening socket.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path};
+use axum::http::header;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::Embed;
+
+use crate::web::{BODY_LIMIT, client_info, csrf, log_requests, security_headers};
+use crate::{AppState, Error, pages};
+
+/// Static files (styles, scripts), built into the binary.
+#[derive(Embed)]
+#[folder = "../../web/"]
+struct Assets;
+
+async fn asset(Path(path): Path<String>) -> Response {
+    match Assets::get(&path) {
+        Some(file) => {
+            let mime = match path.rsplit('.').next() {
+                Some("css") => "text/css; charset=utf-8",
+                Some("js") => "text/javascript; charset=utf-8",
+                Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
+                _ => "application/octet-stream",
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=3600"),
+                ],
+                file.data,
+            )
+                .into_response()
+        }
+        None => Error::NotFound.into_response(),
+    }
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// The whole application. Middleware order (outermost first): request log, client info,
+/// security headers, CSRF, body limit.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::home::routes())
+        .merge(pages::setup::routes())
+        .merge(pages::signin::routes())
+        .merge(pages::account::routes())
+        .merge(pages::admin::routes())
+        .merge(pages::clinics::routes())
+        .merge(pages::audit::routes())
+        .route("/assets/{*path}", get(asset))
+        .route("/healthz", get(health))
+        .fallback(|| async { Error::NotFound })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(csrf))
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .layer(from_fn_with_state(state.clone(), client_info))
+        .layer(from_fn(log_requests))
+        .with_state(state)
+}
+
+/// Serves `router` on the configured address until the process is asked to stop.
+pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::Result<()> {
+    let config = state.config.clone();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    match &config.tls {
+        Some(tls) => {
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+            let rustls =
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await?;
+            axum_server::from_tcp_rustls(listener, rustls)?
+                .handle(handle)
+                .serve(app)
+                .await?;
+        }
+        None => {
+            axum_server::from_tcp(listener)?
+                .handle(handle)
+                .serve(app)
+                .await?
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler only fails if signals are unavailable");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,157 @@
+//! The command line. Every option of `serve` can also come from the environment
+//! (`HAVEN_*`) or the configuration file; a flag wins over the environment, which wins over
+//! the file, which wins over the default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Haven: secure video consultations for health and care.
+#[derive(Parser, Debug)]
+#[command(name = "haven", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Keys are the long option names with `_` for `-`,
+    /// e.g. `listen = "0.0.0.0:8080"`.
+    #[arg(long, global = true, env = "HAVEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database: `sqlite:PATH` (default `sqlite://haven-data/haven.db`) or
+    /// `postgres://USER:PASSWORD@HOST/DB`.
+    #[arg(long, global = true, env = "HAVEN_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the Haven service.
+    Serve(ServeArgs),
+    /// Manage organisations and staff accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Check or export the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Options of `haven serve`.
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "HAVEN_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+
+    /// The address people use to reach Haven, used in links (e.g. https://video.example.nhs.uk)
+    /// [default: http:// and the listen address].
+    #[arg(long, env = "HAVEN_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// PEM certificate chain: serve HTTPS directly (needs --tls-key).
+    #[arg(long, env = "HAVEN_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "HAVEN_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Reverse proxies whose X-Forwarded-For/-Proto headers are trusted: addresses or CIDR
+    /// ranges, comma-separated [default: none].
+    #[arg(
+        long,
+        env = "HAVEN_TRUSTED_PROXIES",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<String>>,
+
+    /// Minutes of inactivity after which a staff session ends [default: 30].
+    #[arg(long, env = "HAVEN_SESSION_IDLE_MINUTES", value_name = "MINUTES")]
+    pub session_idle_minutes: Option<u32>,
+
+    /// Hours after sign-in after which a staff session ends however active [default: 12].
+    #[arg(long, env = "HAVEN_SESSION_ABSOLUTE_HOURS", value_name = "HOURS")]
+    pub session_absolute_hours: Option<u32>,
+}
+
+/// `haven admin …`
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `haven admin org …`
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `haven admin user …`
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a staff account; the password is read from standard input and must be changed at
+    /// first sign-in.
+    Add {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The sign-in email address.
+        #[arg(long)]
+        email: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Role: admin, clinician, receptionist or ig_auditor (repeat or comma-separate).
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Read the initial password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Print a single-use password reset link (valid for one hour).
+    ResetPassword {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable an account and end its sessions.
+    Disable {
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// `haven audit …`
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the hash chain: prints `ok: N entries` (exit 0) or the first broken entry (exit 1).
+    Verify,
+    /// Write the whole log to standard output.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+    },
+}
+
+/// Export formats.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    /// Comma-separated values.
+    Csv,
+    /// A JSON array.
+    Json,
+}

@@ -1,0 +1,216 @@
+//! Running each command.
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use haven_domain::audit::Actor;
+use haven_domain::{Email, OrgName, Role, Roles};
+use haven_server::ops::{Context, accounts, audit_log, orgs};
+use haven_server::{AppState, Clock, SystemClock};
+use haven_store::Store;
+
+use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ExportFormat, OrgCommand, UserCommand};
+use crate::config;
+
+/// A command's failure: what to print and the exit status.
+struct Failure {
+    message: String,
+    status: u8,
+}
+
+/// Bad configuration or usage: exit status 2.
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        status: 2,
+    }
+}
+
+/// The command ran and refused, or found a problem: exit status 1.
+fn refused(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        status: 1,
+    }
+}
+
+impl From<haven_server::Error> for Failure {
+    fn from(e: haven_server::Error) -> Failure {
+        refused(e.to_string())
+    }
+}
+
+impl From<haven_store::Error> for Failure {
+    fn from(e: haven_store::Error) -> Failure {
+        refused(e.to_string())
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    match dispatch(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("haven: {}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    let file = config::read_file(cli.config.as_deref()).map_err(usage)?;
+    let url = config::database_url(cli.database_url, &file);
+    match cli.command {
+        Command::Serve(args) => {
+            let config = config::server_config(&args, &file).map_err(usage)?;
+            serve(&url, config).await
+        }
+        Command::Admin(cmd) => admin(&connect(&url).await?, cmd).await,
+        Command::Audit(cmd) => audit(&connect(&url).await?, cmd).await,
+    }
+}
+
+async fn connect(url: &str) -> Result<Store, Failure> {
+    Store::connect(url).await.map_err(|e| usage(e.to_string()))
+}
+
+fn system() -> Context {
+    Context {
+        actor: Actor::System,
+        client_addr: None,
+        now: SystemClock.now(),
+    }
+}
+
+async fn serve(url: &str, config: haven_server::Config) -> Result<(), Failure> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(|e| usage(format!("listen: cannot listen on {}: {e}", config.listen)))?;
+    let store = connect(url).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if store.org_count().await? == 0 {
+        let link = accounts::setup_link(&store, clock.now(), &config.public_url).await?;
+        println!();
+        println!("Haven is not set up yet. Open this link to create your organisation and");
+        println!("its first administrator (it works once, for one hour):");
+        println!();
+        println!("    {link}");
+        println!();
+        let _ = std::io::stdout().flush();
+    }
+    tracing::info!(listen = %config.listen, public_url = %config.public_url, engine = ?store.engine(), "Haven is running");
+    let state = AppState::new(store.clone(), config, clock);
+    let result = haven_server::serve(state, listener).await;
+    store.close().await;
+    result.map_err(|e| refused(format!("server stopped: {e}")))
+}
+
+async fn admin(store: &Store, cmd: AdminCommand) -> Result<(), Failure> {
+    match cmd {
+        AdminCommand::Org(OrgCommand::Create { name }) => {
+            let id = orgs::create_org(store, &system(), &name).await?;
+            println!("created organisation {id}");
+        }
+        AdminCommand::User(UserCommand::Add {
+            org,
+            email,
+            name,
+            roles,
+            password_stdin: _,
+        }) => {
+            let org_name = OrgName::parse(&org).map_err(|e| usage(format!("--org: {e}")))?;
+            let org = store.org_by_name(&org_name).await?.ok_or_else(|| {
+                refused(format!(
+                    "--org: no organisation is called {:?}",
+                    org_name.as_str()
+                ))
+            })?;
+            let mut parsed = Roles::default();
+            for r in &roles {
+                parsed.insert(Role::parse(r.trim()).map_err(|e| usage(format!("--role: {e}")))?);
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .map_err(|e| usage(format!("--password-stdin: cannot read standard input: {e}")))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let new = accounts::NewStaff {
+                email: &email,
+                name: &name,
+                roles: parsed,
+                password,
+                must_change_password: true,
+            };
+            let id = accounts::add_user(store, &system(), &org.id, &new).await?;
+            println!("added user {id}; they must choose a new password at first sign-in");
+        }
+        AdminCommand::User(UserCommand::ResetPassword { email }) => {
+            let user = find_user(store, &email).await?;
+            let public_url = std::env::var("HAVEN_PUBLIC_URL")
+                .unwrap_or_else(|_| "http://127.0.0.1:8080".into());
+            let link = accounts::issue_reset_link(
+                store,
+                &system(),
+                public_url.trim_end_matches('/'),
+                &user.org_id,
+                &user.id,
+            )
+            .await?;
+            println!("{link}");
+            eprintln!(
+                "This link works once, for one hour. Give it to the user in person or by phone."
+            );
+        }
+        AdminCommand::User(UserCommand::Disable { email }) => {
+            let user = find_user(store, &email).await?;
+            accounts::set_disabled(store, &system(), &user.org_id, &user.id, true).await?;
+            println!("disabled user {}; their sessions have ended", user.id);
+        }
+    }
+    Ok(())
+}
+
+async fn find_user(store: &Store, email: &str) -> Result<haven_store::users::User, Failure> {
+    let email = Email::parse(email).map_err(|e| usage(format!("--email: {e}")))?;
+    store
+        .user_by_email(&email)
+        .await?
+        .ok_or_else(|| refused("--email: no account has this email address"))
+}
+
+async fn audit(store: &Store, cmd: AuditCommand) -> Result<(), Failure> {
+    match cmd {
+        AuditCommand::Verify => match audit_log::verify(store).await? {
+            Ok(n) => {
+                let (_, head) = store.audit_head().await?;
+                println!("ok: {n} entries");
+                println!("head: {head}");
+                Ok(())
+            }
+            Err(broken) => {
+                println!("broken: {broken}");
+                Err(refused("the audit log has been tampered with"))
+            }
+        },
+        AuditCommand::Export { format } => {
+            let format = match format {
+                ExportFormat::Csv => audit_log::Format::Csv,
+                ExportFormat::Json => audit_log::Format::Json,
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            audit_log::export(store, format, &mut out).await?;
+            out.flush()
+                .map_err(|e| refused(format!("cannot write the export: {e}")))?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Installs the system tools the test and benchmark scripts need, so that a
+# fresh Debian machine (CI or a new laptop) can run them with no manual setup.
+# Each tool gets one small ensure_* function built on ensure_apt_package.
+#
+# Callers may set DEPS_LOG to choose where apt's output goes; it defaults to a
+# file under the cargo target directory so that the console stays readable.
+
+: "${DEPS_LOG:=${CARGO_TARGET_DIR:-target}/test-logs/install.log}"
+
+_deps_apt_updated=
+
+# ensure_apt_package <command-or-path-glob> <package>...
+#
+# Does nothing when the first argument is already present: a name is looked up
+# on PATH, anything containing a slash is treated as a glob, because some
+# packages (PostgreSQL) keep their programs off PATH in versioned directories.
+ensure_apt_package() {
+	local probe=$1
+	shift
+	if [[ $probe == */* ]]; then
+		local matches
+		# compgen -G expands the glob without tripping nullglob/failglob settings.
+		if matches=$(compgen -G "$probe") && [[ -n $matches ]]; then
+			return 0
+		fi
+	elif command -v "$probe" >/dev/null 2>&1; then
+		return 0
+	fi
+
+	local sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		sudo=(sudo)
+	fi
+
+	mkdir -p "$(dirname "$DEPS_LOG")"
+	echo "installing $* (log: $DEPS_LOG)"
+	# A fresh image has empty package lists; refreshing them once per script
+	# run is enough and keeps repeated installs cheap.
+	if [[ -z $_deps_apt_updated ]]; then
+		if ! "${sudo[@]}" apt-get update >>"$DEPS_LOG" 2>&1 </dev/null; then
+			echo "apt-get update failed, see $DEPS_LOG" >&2
+			return 1
+		fi
+		_deps_apt_updated=1
+	fi
+	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends "$@" >>"$DEPS_LOG" 2>&1 </dev/null; then
+		echo "installing $* failed, see $DEPS_LOG" >&2
+		return 1
+	fi
+}
+
+# The Debian package also creates and starts a "main" cluster on port 5432; we
+# leave it alone and run our own throwaway cluster (scripts/lib/pg.sh).
+ensure_postgresql() {
+	ensure_apt_package '/usr/lib/postgresql/*/bin/initdb' postgresql
+}
