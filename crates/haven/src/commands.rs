@@ -66,7 +66,11 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let config = config::server_config(&args, &file).map_err(usage)?;
             serve(&url, config).await
         }
-        Command::Admin(cmd) => admin(&connect(&url).await?, cmd).await,
+        Command::Admin(cmd) => {
+            // Links printed by admin commands use the same public address as the server.
+            let public_url = config::public_url_for_links(&file);
+            admin(&connect(&url).await?, &public_url, cmd).await
+        }
         Command::Audit(cmd) => audit(&connect(&url).await?, cmd).await,
     }
 }
@@ -83,7 +87,7 @@ fn system() -> Context {
     }
 }
 
-async fn serve(url: &str, config: haven_server::Config) -> Result<(), Failure> {
+async fn serve(url: &str, mut config: haven_server::Config) -> Result<(), Failure> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HAVEN_LOG")
@@ -93,6 +97,17 @@ async fn serve(url: &str, config: haven_server::Config) -> Result<(), Failure> {
         .init();
     let listener = std::net::TcpListener::bind(config.listen)
         .map_err(|e| usage(format!("listen: cannot listen on {}: {e}", config.listen)))?;
+    if config.public_url.is_empty() {
+        let bound = listener
+            .local_addr()
+            .map_err(|e| usage(format!("listen: {e}")))?;
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        config.public_url = format!("{scheme}://{bound}");
+    }
     let store = connect(url).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if store.org_count().await? == 0 {
@@ -112,7 +127,7 @@ async fn serve(url: &str, config: haven_server::Config) -> Result<(), Failure> {
     result.map_err(|e| refused(format!("server stopped: {e}")))
 }
 
-async fn admin(store: &Store, cmd: AdminCommand) -> Result<(), Failure> {
+async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(), Failure> {
     match cmd {
         AdminCommand::Org(OrgCommand::Create { name }) => {
             let id = orgs::create_org(store, &system(), &name).await?;

@@ -57,7 +57,8 @@ pub fn database_url(flag: Option<String>, file: &FileConfig) -> String {
         .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string())
 }
 
-/// Builds the server configuration.
+/// Builds the server configuration. An empty `public_url` means "derive it from the
+/// address actually bound" (see `commands::serve`).
 pub fn server_config(args: &ServeArgs, file: &FileConfig) -> Result<Config, String> {
     let listen_text = args
         .listen
@@ -150,4 +151,15 @@ pub fn server_config(args: &ServeArgs, file: &FileConfig) -> Result<Config, Stri
         trusted_proxies,
         session,
     })
+}
+
+/// The address links printed by admin commands start with: `HAVEN_PUBLIC_URL`, else the
+/// file's `public_url`, else the default listen address.
+pub fn public_url_for_links(file: &FileConfig) -> String {
+    std::env::var("HAVEN_PUBLIC_URL")
+        .ok()
+        .or_else(|| file.public_url.clone())
+        .unwrap_or_else(|| "http://127.0.0.1:8080".to_string())
+        .trim_end_matches('/')
+        .to_string()
 }
