@@ -169,16 +169,9 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
         }
         AdminCommand::User(UserCommand::ResetPassword { email }) => {
             let user = find_user(store, &email).await?;
-            let public_url = std::env::var("HAVEN_PUBLIC_URL")
-                .unwrap_or_else(|_| "http://127.0.0.1:8080".into());
-            let link = accounts::issue_reset_link(
-                store,
-                &system(),
-                public_url.trim_end_matches('/'),
-                &user.org_id,
-                &user.id,
-            )
-            .await?;
+            let link =
+                accounts::issue_reset_link(store, &system(), public_url, &user.org_id, &user.id)
+                    .await?;
             println!("{link}");
             eprintln!(
                 "This link works once, for one hour. Give it to the user in person or by phone."
