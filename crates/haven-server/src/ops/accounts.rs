@@ -94,55 +94,37 @@ pub async fn add_user(
     let checked = check_new_staff(new, &mut errors);
     errors.into_result()?;
     let checked = checked.expect("no field errors means every field parsed");
-    insert_user(
-        store,
-        ctx,
-        org,
-        &checked,
-        new.roles,
-        new.must_change_password,
-        None,
-    )
-    .await
+    // Hash before the transaction opens: argon2id is slow, and SQLite admits one writer.
+    let hash = hash(checked.password.clone()).await?;
+    let mut tx = store.begin().await?;
+    let id = insert_user(&mut tx, ctx, org, &checked, new, &hash).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
+/// Creates the account and its audit entry in `tx`.
 async fn insert_user(
-    store: &Store,
+    tx: &mut haven_store::Tx,
     ctx: &Context,
     org: &OrgId,
     checked: &Checked,
-    roles: Roles,
-    must_change: bool,
-    tx: Option<haven_store::Tx>,
+    new: &NewStaff<'_>,
+    hash: &PasswordHash,
 ) -> Result<UserId, Error> {
-    let hash = hash(checked.password.clone()).await?;
     let id = new_id(UserId::from_random);
-    let mut tx = match tx {
-        Some(tx) => tx,
-        None => store.begin().await?,
+    let user = NewUser {
+        id: &id,
+        org_id: org,
+        email: &checked.email,
+        name: &checked.name,
+        roles: new.roles,
+        password_hash: Some(hash),
+        must_change_password: new.must_change_password,
     };
-    tx.create_user(
-        &NewUser {
-            id: &id,
-            org_id: org,
-            email: &checked.email,
-            name: &checked.name,
-            roles,
-            password_hash: Some(&hash),
-            must_change_password: must_change,
-        },
-        ctx.now,
-    )
-    .await?;
-    ctx.audit(
-        &mut tx,
-        Some(org),
-        "user.create",
-        &format!("user:{id}"),
-        &format!("roles: {}", roles.to_list()),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.create_user(&user, ctx.now).await?;
+    let detail = format!("roles: {}", new.roles.to_list());
+    ctx.audit(tx, Some(org), "user.create", &format!("user:{id}"), &detail)
+        .await?;
     Ok(id)
 }
 
@@ -165,6 +147,7 @@ pub async fn setup(
         org_name.expect("no field errors means every field parsed"),
         checked.expect("no field errors means every field parsed"),
     );
+    let hash = hash(checked.password.clone()).await?;
     let mut tx = store.begin().await?;
     tx.consume_token(&token_hash(token), TokenPurpose::Setup, ctx.now)
         .await?;
@@ -182,7 +165,8 @@ pub async fn setup(
         "first-run setup",
     )
     .await?;
-    insert_user(store, ctx, &org, &checked, admin.roles, false, Some(tx)).await?;
+    insert_user(&mut tx, ctx, &org, &checked, admin, &hash).await?;
+    tx.commit().await?;
     Ok(org)
 }
 
