@@ -165,9 +165,10 @@ impl Store {
             query = query.bind(actor.clone());
         }
         if let Some(prefix) = &filter.action_prefix {
-            query = query
-                .bind(prefix.chars().count() as i64)
-                .bind(prefix.clone());
+            // A 32-bit length: PostgreSQL has `substr(text, integer, integer)` but no
+            // variant taking a bigint. No real prefix comes near the saturation point.
+            let chars = i32::try_from(prefix.chars().count()).unwrap_or(i32::MAX);
+            query = query.bind(chars).bind(prefix.clone());
         }
         let rows = query
             .bind(limit)

@@ -89,9 +89,21 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options)
-            .await
-            .map_err(|e| Error::connect(url, e))?;
+            .connect_with(options.clone())
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            // The pool retries a refused connection until its timeout (the server may be
+            // starting) and then says only that it timed out; one direct attempt says why.
+            Err(sqlx::Error::PoolTimedOut) => {
+                let reason = match options.connect().await {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "timed out waiting for a connection".to_string(),
+                };
+                return Err(Error::connect(url, reason));
+            }
+            Err(e) => return Err(Error::connect(url, e)),
+        };
         let migrator = match engine {
             Engine::Sqlite => &SQLITE_MIGRATIONS,
             Engine::Postgres => &POSTGRES_MIGRATIONS,
@@ -190,8 +202,10 @@ pub fn redact_url(url: &str) -> String {
 }
 
 pub(crate) fn to_micros(t: OffsetDateTime) -> i64 {
-    // i128 nanoseconds fit i64 microseconds for any date within ±292,000 years.
-    (t.unix_timestamp_nanos() / 1_000) as i64
+    // Rounds down (not towards zero, which differs before 1970), as the audit hash and
+    // `haven_domain::audit::truncate_to_micros` do. i128 nanoseconds fit i64 microseconds
+    // for any date within ±292,000 years.
+    t.unix_timestamp_nanos().div_euclid(1_000) as i64
 }
 
 pub(crate) fn from_micros(micros: i64) -> OffsetDateTime {

@@ -17,7 +17,14 @@ pub struct Cli {
 
     /// Database: `sqlite:PATH` (default `sqlite://haven-data/haven.db`) or
     /// `postgres://USER:PASSWORD@HOST/DB`.
-    #[arg(long, global = true, env = "HAVEN_DATABASE_URL", value_name = "URL")]
+    // hide_env_values: the URL may hold a password, which `--help` must not print.
+    #[arg(
+        long,
+        global = true,
+        env = "HAVEN_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub database_url: Option<String>,
 
     #[command(subcommand)]

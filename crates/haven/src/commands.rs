@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use haven_domain::audit::Actor;
-use haven_domain::{Email, OrgName, Role, Roles};
+use haven_domain::{Email, OrgName, PersonName, Role, Roles};
 use haven_server::ops::{Context, accounts, audit_log, orgs};
 use haven_server::{AppState, Clock, SystemClock};
 use haven_store::Store;
@@ -140,6 +140,10 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
             roles,
             password_stdin: _,
         }) => {
+            // Malformed options are usage errors (status 2), named by their flag, before
+            // anything is looked up; `add_user` checks them again as the web form does.
+            Email::parse(&email).map_err(|e| usage(format!("--email: {e}")))?;
+            PersonName::parse(&name).map_err(|e| usage(format!("--name: {e}")))?;
             let org_name = OrgName::parse(&org).map_err(|e| usage(format!("--org: {e}")))?;
             let org = store.org_by_name(&org_name).await?.ok_or_else(|| {
                 refused(format!(

@@ -85,14 +85,9 @@ pub fn server_config(args: &ServeArgs, file: &FileConfig) -> Result<Config, Stri
             }
             u.trim_end_matches('/').to_string()
         }
-        None => {
-            let scheme = if args.tls_cert.is_some() || file.tls_cert.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{listen}")
-        }
+        // Derived from the bound address once the socket is open: with port 0 only the
+        // kernel knows the port.
+        None => String::new(),
     };
 
     let cert = args.tls_cert.clone().or_else(|| file.tls_cert.clone());

@@ -1,0 +1,9 @@
+//! Integration tests of the store, run against SQLite and (with `HAVEN_TEST_DATABASE_URL`)
+//! PostgreSQL. One binary: every module shares `common`.
+
+mod common;
+mod concurrency;
+mod conflicts;
+mod crash;
+mod parity;
+mod times;

@@ -1,0 +1,152 @@
+//! `haven serve`: the first-run setup link, plain HTTP and HTTPS, and a clean stop.
+
+use std::path::Path;
+
+use crate::support::{Server, Setup};
+
+/// The setup link from a line of the start-up message.
+fn link_in(line: &str) -> url::Url {
+    url::Url::parse(line.trim()).expect("the setup line is a link")
+}
+
+/// The first `http(s)://127.0.0.1:PORT` in a log line.
+fn port_in(line: &str) -> u16 {
+    let start = line
+        .find("://127.0.0.1:")
+        .expect("the log names the address")
+        + 13;
+    line[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a port number")
+}
+
+#[tokio::test]
+async fn a_fresh_install_prints_a_setup_link_that_opens_the_setup_form() {
+    let setup = Setup::new().await;
+    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let line = server.wait_stdout("/setup/");
+    let link = link_in(&line);
+    assert_eq!(link.scheme(), "http");
+    assert_eq!(link.host_str(), Some("127.0.0.1"));
+    let port = link.port().expect("the link names the port");
+    assert_ne!(port, 0, "the link shows the port actually bound, not 0");
+
+    let page = reqwest::get(link.clone()).await.expect("the link answers");
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("Set up Haven"), "{body}");
+    assert!(body.contains("Organisation name"), "{body}");
+    // A made-up token does not open the form.
+    let mut wrong = link.clone();
+    wrong.set_path("/setup/not-the-token");
+    let page = reqwest::get(wrong).await.unwrap();
+    assert_eq!(page.status(), 404);
+
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "SIGTERM stops haven cleanly");
+    assert!(
+        !server.stderr_seen.iter().any(|l| l.contains("panicked")),
+        "{:#?}",
+        server.stderr_seen
+    );
+}
+
+#[tokio::test]
+async fn once_an_organisation_exists_no_setup_link_is_printed() {
+    let setup = Setup::new().await;
+    setup.create_org("Riverside");
+    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let running = server.wait_stderr("Haven is running");
+    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", port_in(&running)))
+        .await
+        .expect("the server answers");
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0));
+    let stdout = server.stdout_seen.join("\n");
+    assert!(!stdout.contains("/setup/"), "{stdout}");
+    assert!(!stdout.contains("not set up"), "{stdout}");
+}
+
+fn write_self_signed(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("generate a certificate");
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+#[tokio::test]
+async fn with_a_certificate_it_serves_https_with_hsts_and_host_only_secure_cookies() {
+    let setup = Setup::new().await;
+    let (cert, key) = write_self_signed(setup.dir.path());
+    let mut server = Server::start(setup.cmd(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]));
+    let link = link_in(&server.wait_stdout("/setup/"));
+    assert_eq!(link.scheme(), "https", "the link uses the scheme served");
+    assert_ne!(link.port(), Some(0));
+
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let page = client.get(link).send().await.expect("HTTPS answers");
+    assert_eq!(page.status(), 200);
+    let hsts = page
+        .headers()
+        .get("strict-transport-security")
+        .expect("HSTS is sent over HTTPS")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(hsts.contains("max-age="), "{hsts}");
+    let cookies: Vec<String> = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(!cookies.is_empty(), "the form's page sets its CSRF cookie");
+    for cookie in &cookies {
+        assert!(cookie.starts_with("__Host-"), "{cookie}");
+        assert!(cookie.contains("; Secure"), "{cookie}");
+        assert!(cookie.contains("Path=/"), "{cookie}");
+        assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    }
+    drop(client);
+
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn plain_http_sets_no_hsts_and_no_secure_cookies() {
+    // The counterpart of the HTTPS test: without TLS (and no https public URL) a browser
+    // would refuse `Secure` and `__Host-` cookies, so neither is used.
+    let setup = Setup::new().await;
+    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let link = link_in(&server.wait_stdout("/setup/"));
+    let page = reqwest::get(link).await.unwrap();
+    assert!(page.headers().get("strict-transport-security").is_none());
+    for cookie in page.headers().get_all("set-cookie") {
+        let cookie = cookie.to_str().unwrap();
+        assert!(
+            !cookie.starts_with("__Host-") && !cookie.contains("Secure"),
+            "{cookie}"
+        );
+    }
+    assert_eq!(server.terminate().code(), Some(0));
+}
