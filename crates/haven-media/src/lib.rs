@@ -1,0 +1,41 @@
+//! Haven's media core: a sans-IO selective forwarding unit built on [str0m].
+//!
+//! A [`Room`] is one live consultation's media. Each participant has one str0m peer
+//! connection on the server side (ICE-lite: the server only answers connectivity checks, at
+//! the addresses in [`RoomConfig`]). Media a participant publishes is written to every other
+//! participant as outgoing tracks; keyframe requests travel back to the publisher.
+//!
+//! The room does no I/O and never reads the clock. Its owner (one task per consultation in
+//! `haven-server`) drives it:
+//!
+//! - [`Room::join`] takes a client's SDP offer and returns the answer;
+//!   [`RoomEvent::Offer`] asks the owner to renegotiate (new tracks to forward), answered
+//!   through [`Room::handle_answer`].
+//! - [`Room::accepts`] says which participant a datagram belongs to (the shared socket's
+//!   demultiplexer), [`Room::handle_input`] feeds it, [`Room::handle_timeout`] moves time.
+//! - [`Room::poll_output`] is drained until [`RoomOutput::Timeout`]: datagrams to send and
+//!   [`RoomEvent`]s for signalling and the store.
+//! - [`Room::remove`] ejects a participant: nothing more is sent to it or forwarded from it.
+//!
+//! A panic inside one participant's str0m state removes that participant
+//! ([`LeaveReason::Failed`]), not the room. Untrusted datagrams never panic: they are
+//! dropped and counted in [`RoomStats`].
+//!
+//! Code map: `room.rs` (the owner-facing API and the drain loop), `participant.rs` (one
+//! peer connection and its negotiation), `forward.rs` (track bookkeeping and the closed set
+//! of cross-participant effects), `output.rs` and `types.rs` (public values), `error.rs`.
+
+mod error;
+mod forward;
+mod output;
+mod participant;
+mod room;
+mod types;
+
+pub use error::Error;
+pub use output::{LeaveReason, RoomEvent, RoomOutput, RoomStats};
+pub use room::{Room, RoomConfig};
+pub use types::{Datagram, MediaKind, ParticipantId, Transport};
+
+#[cfg(test)]
+mod tests;

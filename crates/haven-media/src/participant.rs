@@ -1,0 +1,420 @@
+//! One participant: its str0m peer connection and the tracks it publishes and receives.
+//!
+//! Nothing here knows about other participants; effects on them are returned as
+//! [`Propagated`] values for the room to apply.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, KeyframeRequestKind, MediaData, Mid, Rid};
+use str0m::net::Transmit;
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
+
+use crate::forward::{Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
+use crate::{Error, MediaKind, ParticipantId, RoomEvent};
+
+/// At most one keyframe request per published track in this interval: a keyframe is large,
+/// and many subscribers losing pictures at once must not make the publisher send a stream of them.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+
+/// What one poll of a participant produced.
+pub(crate) enum Polled {
+    /// Nothing more until this instant.
+    Timeout(Instant),
+    /// A datagram to send.
+    Transmit(Transmit),
+    /// An event for the room's owner.
+    Event(RoomEvent),
+    /// An effect on the other participants.
+    Propagate(Propagated),
+    /// Something internal happened; poll again.
+    Again,
+    /// The peer connection failed; the participant must leave.
+    Failed,
+}
+
+pub(crate) struct Participant {
+    /// Who this is.
+    id: ParticipantId,
+    /// The server side of the participant's peer connection (ICE-lite).
+    rtc: Rtc,
+    /// Whether ICE and DTLS are up; media written before that is dropped by str0m.
+    connected: bool,
+    /// Tracks this participant publishes.
+    tracks_in: Vec<TrackIn>,
+    /// Tracks of other participants forwarded to this one.
+    tracks_out: Vec<TrackOut>,
+    /// The room's outstanding SDP offer to this participant, if any.
+    pending: Option<SdpPendingOffer>,
+    /// An offer made outside `poll` (a publisher left), to hand out on the next poll.
+    queued_offer: Option<String>,
+    /// Test hook: make the next poll panic, to prove a panic only ends this participant.
+    #[cfg(test)]
+    pub(crate) panic_on_poll: bool,
+}
+
+impl Participant {
+    /// Creates the server side of a participant's peer connection from its SDP offer.
+    pub fn new(
+        id: ParticipantId,
+        now: Instant,
+        local_addrs: &[SocketAddr],
+        offer: &str,
+    ) -> Result<(Self, String), Error> {
+        let offer =
+            SdpOffer::from_sdp_string(offer).map_err(|e| Error::InvalidSdp(e.to_string()))?;
+        let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
+        for addr in local_addrs {
+            // A host candidate only fails for unusable addresses (unspecified, port 0);
+            // the room's config is the server's own, so skip those rather than fail a join.
+            if let Ok(c) = Candidate::host(*addr, "udp") {
+                rtc.add_local_candidate(c);
+            }
+        }
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| Error::Negotiation(e.to_string()))?;
+        let participant = Participant {
+            id,
+            rtc,
+            connected: false,
+            tracks_in: Vec::new(),
+            tracks_out: Vec::new(),
+            pending: None,
+            queued_offer: None,
+            #[cfg(test)]
+            panic_on_poll: false,
+        };
+        Ok((participant, answer.to_sdp_string()))
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.rtc.is_alive()
+    }
+
+    pub fn accepts(&self, input: &Input) -> bool {
+        self.rtc.accepts(input)
+    }
+
+    pub fn handle_input(&mut self, input: Input) -> Result<(), RtcError> {
+        self.rtc.handle_input(input)
+    }
+
+    /// Produces the next output. Negotiation and keyframe requests come first because they
+    /// are decided here, not inside str0m.
+    pub fn poll(&mut self, now: Instant) -> Polled {
+        #[cfg(test)]
+        if self.panic_on_poll {
+            panic!("test hook: participant {} panics", self.id);
+        }
+        if !self.rtc.is_alive() {
+            return Polled::Failed;
+        }
+        if let Some(sdp) = self
+            .queued_offer
+            .take()
+            .or_else(|| self.negotiate_if_needed())
+        {
+            return Polled::Event(RoomEvent::Offer {
+                participant: self.id,
+                sdp,
+            });
+        }
+        if let Some(p) = self.next_start_keyframe() {
+            return Polled::Propagate(p);
+        }
+        match self.rtc.poll_output() {
+            Ok(Output::Timeout(t)) => Polled::Timeout(t),
+            Ok(Output::Transmit(t)) => Polled::Transmit(t),
+            Ok(Output::Event(e)) => self.handle_event(now, e),
+            Err(e) => {
+                tracing::warn!(participant = %self.id, error = %e, "peer connection failed");
+                self.rtc.disconnect();
+                Polled::Failed
+            }
+        }
+    }
+
+    fn handle_event(&mut self, now: Instant, event: Event) -> Polled {
+        match event {
+            Event::Connected => {
+                self.connected = true;
+                Polled::Event(RoomEvent::Connected(self.id))
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                // ICE-lite cannot restart on its own; the client must do an ICE restart
+                // through signalling, so a lost connection ends this peer.
+                self.rtc.disconnect();
+                Polled::Failed
+            }
+            Event::MediaAdded(added) => {
+                let receives = matches!(added.direction, Direction::RecvOnly | Direction::SendRecv);
+                if !receives {
+                    return Polled::Again;
+                }
+                let kind = MediaKind::from(added.kind);
+                self.tracks_in.push(TrackIn {
+                    mid: added.mid,
+                    kind,
+                    keyframe_wanted: None,
+                    last_keyframe_request: None,
+                });
+                let track = TrackRef {
+                    origin: self.id,
+                    mid: added.mid,
+                };
+                Polled::Propagate(Propagated::TrackPublished(track, kind))
+            }
+            Event::MediaData(data) => {
+                let retry = self
+                    .tracks_in
+                    .iter()
+                    .find(|t| t.mid == data.mid)
+                    .and_then(|t| t.keyframe_wanted);
+                if !data.contiguous {
+                    // A gap that NACK could not fill: subscribers' decoders need a fresh keyframe.
+                    self.request_keyframe(now, data.mid, data.rid, KeyframeRequestKind::Pli);
+                } else if let Some(kind) = retry {
+                    self.request_keyframe(now, data.mid, data.rid, kind);
+                }
+                Polled::Propagate(Propagated::Media(self.id, Box::new(data)))
+            }
+            Event::KeyframeRequest(req) => {
+                let Some(out) = self.tracks_out.iter().find(|t| t.mid() == Some(req.mid)) else {
+                    return Polled::Again;
+                };
+                Polled::Propagate(Propagated::KeyframeRequest {
+                    track: out.source,
+                    rid: req.rid,
+                    kind: req.kind,
+                })
+            }
+            _ => Polled::Again,
+        }
+    }
+
+    /// Asks this participant (as a publisher) for a keyframe on one of its tracks.
+    /// Returns whether a request was actually sent.
+    pub fn request_keyframe(
+        &mut self,
+        now: Instant,
+        mid: Mid,
+        rid: Option<Rid>,
+        kind: KeyframeRequestKind,
+    ) -> bool {
+        let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return false;
+        };
+        if track.kind != MediaKind::Video {
+            return false;
+        }
+        let recent = track
+            .last_keyframe_request
+            .is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_REQUEST_INTERVAL);
+        if recent {
+            return false;
+        }
+        let Some(mut writer) = self.rtc.writer(mid) else {
+            return false;
+        };
+        // Fails while no RTP has arrived on the track yet (str0m has no receive stream to
+        // attach the request to); remember it and retry when media arrives.
+        if writer.request_keyframe(rid, kind).is_ok() {
+            track.keyframe_wanted = None;
+            track.last_keyframe_request = Some(now);
+            true
+        } else {
+            track.keyframe_wanted = Some(kind);
+            false
+        }
+    }
+
+    /// A track published by someone else is to be forwarded to this participant.
+    pub fn add_track_out(&mut self, source: TrackRef, kind: MediaKind) {
+        self.tracks_out.push(TrackOut {
+            source,
+            kind,
+            state: TrackOutState::ToOpen,
+            needs_keyframe: false,
+        });
+    }
+
+    /// A publisher left: stop every track of theirs forwarded here, at once.
+    ///
+    /// The m-line is stopped in str0m right away, which also drops its send buffers, so not
+    /// even a retransmission of the publisher's media leaves after this call.
+    pub fn source_gone(&mut self, origin: ParticipantId) {
+        let mut api = self.rtc.sdp_api();
+        let offer_now = self.pending.is_none();
+        self.tracks_out.retain_mut(|t| {
+            if t.source.origin != origin {
+                return true;
+            }
+            match t.state {
+                TrackOutState::ToOpen => false,
+                TrackOutState::Open(m) => {
+                    api.stop_media(m);
+                    // Without an offer outstanding, announce the stop now; otherwise the
+                    // m-line is already inert and shows as stopped in the next offer.
+                    t.state = TrackOutState::Stopping(m);
+                    offer_now
+                }
+                // Not in the session until the answer arrives: stop it after that.
+                TrackOutState::Negotiating(m) => {
+                    t.state = TrackOutState::ToStop(m);
+                    true
+                }
+                TrackOutState::ToStop(_) | TrackOutState::Stopping(_) => true,
+            }
+        });
+        if offer_now && let Some((offer, pending)) = api.apply() {
+            self.pending = Some(pending);
+            self.queued_offer = Some(offer.to_sdp_string());
+        }
+    }
+
+    /// Writes a publisher's frame to the matching outgoing track, if negotiated.
+    /// Returns whether it was written.
+    pub fn write_media(&mut self, origin: ParticipantId, data: &MediaData) -> bool {
+        if !self.connected {
+            return false;
+        }
+        let source = TrackRef {
+            origin,
+            mid: data.mid,
+        };
+        let Some(mid) = self
+            .tracks_out
+            .iter()
+            .find(|t| t.source == source)
+            .and_then(TrackOut::open_mid)
+        else {
+            return false;
+        };
+        // Simulcast layer selection is not implemented yet: forward only the unlayered
+        // stream or the top layer, so a subscriber never gets two layers interleaved.
+        if data.rid.is_some_and(|r| r != Rid::from("h")) {
+            return false;
+        }
+        let Some(writer) = self.rtc.writer(mid) else {
+            return false;
+        };
+        let Some(pt) = writer.match_params(data.params) else {
+            return false;
+        };
+        match writer.write(pt, data.network_time, data.time, data.data.clone()) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!(participant = %self.id, error = %e, "forwarding a frame failed");
+                false
+            }
+        }
+    }
+
+    /// Handles the client's answer to the room's last offer.
+    pub fn handle_answer(&mut self, answer: &str) -> Result<(), Error> {
+        let answer =
+            SdpAnswer::from_sdp_string(answer).map_err(|e| Error::InvalidSdp(e.to_string()))?;
+        let pending = self.pending.take().ok_or(Error::NoPendingOffer(self.id))?;
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .map_err(|e| Error::Negotiation(e.to_string()))?;
+        self.tracks_out.retain_mut(|t| match t.state {
+            TrackOutState::Negotiating(m) => {
+                t.state = TrackOutState::Open(m);
+                t.needs_keyframe = t.kind == MediaKind::Video;
+                true
+            }
+            TrackOutState::Stopping(_) => false,
+            _ => true,
+        });
+        Ok(())
+    }
+
+    /// Handles an offer from the client (it added or removed tracks, or restarts ICE).
+    pub fn handle_offer(&mut self, offer: &str) -> Result<String, Error> {
+        let offer =
+            SdpOffer::from_sdp_string(offer).map_err(|e| Error::InvalidSdp(e.to_string()))?;
+        let answer = self
+            .rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| Error::Negotiation(e.to_string()))?;
+        // Accepting an offer rolls back our own outstanding offer: redo those changes later.
+        self.pending = None;
+        self.queued_offer = None;
+        for t in &mut self.tracks_out {
+            t.state = match t.state {
+                TrackOutState::Negotiating(_) => TrackOutState::ToOpen,
+                TrackOutState::Stopping(m) => TrackOutState::ToStop(m),
+                s => s,
+            };
+        }
+        Ok(answer.to_sdp_string())
+    }
+
+    /// Builds an offer for tracks to add or stop, unless one is already outstanding.
+    fn negotiate_if_needed(&mut self) -> Option<String> {
+        if self.pending.is_some() {
+            return None;
+        }
+        let needed = self
+            .tracks_out
+            .iter()
+            .any(|t| matches!(t.state, TrackOutState::ToOpen | TrackOutState::ToStop(_)));
+        if !needed {
+            return None;
+        }
+        let mut change = self.rtc.sdp_api();
+        let mut added = Vec::new();
+        for (i, t) in self.tracks_out.iter().enumerate() {
+            match t.state {
+                TrackOutState::ToOpen => {
+                    // The stream id groups a publisher's audio and video in the browser.
+                    let stream = Some(t.source.origin.to_string());
+                    let mid =
+                        change.add_media(t.kind.into(), Direction::SendOnly, stream, None, None);
+                    added.push((i, TrackOutState::Negotiating(mid)));
+                }
+                TrackOutState::ToStop(m) => {
+                    change.stop_media(m);
+                    added.push((i, TrackOutState::Stopping(m)));
+                }
+                _ => {}
+            }
+        }
+        let Some((offer, pending)) = change.apply() else {
+            // Only stops of m-lines that are already inert locally (see `source_gone`):
+            // nothing to negotiate now; the next offer shows them stopped.
+            self.tracks_out
+                .retain(|t| !matches!(t.state, TrackOutState::ToStop(_)));
+            return None;
+        };
+        for (i, state) in added {
+            self.tracks_out[i].state = state;
+        }
+        self.pending = Some(pending);
+        Some(offer.to_sdp_string())
+    }
+
+    /// Once connected, each newly opened video track gets one keyframe request so the
+    /// subscriber's picture starts without waiting for the publisher's next periodic keyframe.
+    fn next_start_keyframe(&mut self) -> Option<Propagated> {
+        if !self.connected {
+            return None;
+        }
+        let t = self
+            .tracks_out
+            .iter_mut()
+            .find(|t| t.needs_keyframe && t.open_mid().is_some())?;
+        t.needs_keyframe = false;
+        Some(Propagated::KeyframeRequest {
+            track: t.source,
+            rid: None,
+            kind: KeyframeRequestKind::Pli,
+        })
+    }
+}
