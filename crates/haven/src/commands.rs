@@ -120,7 +120,10 @@ async fn serve(url: &str, mut config: haven_server::Config) -> Result<(), Failur
         println!();
         let _ = std::io::stdout().flush();
     }
-    tracing::info!(listen = %config.listen, public_url = %config.public_url, engine = ?store.engine(), "Haven is running");
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
+    tracing::info!(listen = %bound, public_url = %config.public_url, engine = ?store.engine(), "Haven is running");
     let state = AppState::new(store.clone(), config, clock);
     let result = haven_server::serve(state, listener).await;
     store.close().await;

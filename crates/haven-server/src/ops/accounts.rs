@@ -42,14 +42,27 @@ struct Checked {
 }
 
 fn check_new_staff(new: &NewStaff<'_>, errors: &mut FieldErrors) -> Option<Checked> {
-    let email = Email::parse(new.email)
-        .map_err(|e| errors.add("email", e.to_string()))
-        .ok();
-    let name = PersonName::parse(new.name)
-        .map_err(|e| errors.add("name", e.to_string()))
-        .ok();
+    // In the order the forms show the fields, so the error summary reads top to bottom.
+    let name = match new.name.trim() {
+        "" => {
+            errors.add("name", "Enter their full name");
+            None
+        }
+        _ => PersonName::parse(new.name)
+            .map_err(|e| errors.add("name", e.to_string()))
+            .ok(),
+    };
+    let email = match new.email.trim() {
+        "" => {
+            errors.add("email", "Enter an email address");
+            None
+        }
+        _ => Email::parse(new.email)
+            .map_err(|e| errors.add("email", e.to_string()))
+            .ok(),
+    };
     if new.roles.is_empty() {
-        errors.add("roles", "choose at least one role");
+        errors.add("roles", "Choose at least one role");
     }
     let password = Password::parse(new.password, &[new.name, new.email])
         .map_err(|e| errors.add("password", e.to_string()))
@@ -138,9 +151,15 @@ pub async fn setup(
     admin: &NewStaff<'_>,
 ) -> Result<OrgId, Error> {
     let mut errors = FieldErrors::default();
-    let org_name = OrgName::parse(org_name)
-        .map_err(|e| errors.add("organisation", e.to_string()))
-        .ok();
+    let org_name = match org_name.trim() {
+        "" => {
+            errors.add("organisation", "Enter your organisation's name");
+            None
+        }
+        _ => OrgName::parse(org_name)
+            .map_err(|e| errors.add("organisation", e.to_string()))
+            .ok(),
+    };
     let checked = check_new_staff(admin, &mut errors);
     errors.into_result()?;
     let (org_name, checked) = (
@@ -151,12 +170,11 @@ pub async fn setup(
     let mut tx = store.begin().await?;
     tx.consume_token(&token_hash(token), TokenPurpose::Setup, ctx.now)
         .await?;
-    if tx.org_count().await? > 0 {
-        return Err(Error::NotFound);
-    }
     let org = new_id(OrgId::from_random);
-    tx.create_org(&org, &org_name, &OrgPolicy::default(), ctx.now)
-        .await?;
+    // Appending to the audit log locks the chain's head until commit, so two setups with
+    // two links run one after the other from here, and the count below sees an
+    // organisation that another setup has just committed (on PostgreSQL too, where
+    // counting first let two concurrent setups both find none).
     ctx.audit(
         &mut tx,
         Some(&org),
@@ -165,6 +183,11 @@ pub async fn setup(
         "first-run setup",
     )
     .await?;
+    if tx.org_count().await? > 0 {
+        return Err(Error::NotFound);
+    }
+    tx.create_org(&org, &org_name, &OrgPolicy::default(), ctx.now)
+        .await?;
     insert_user(&mut tx, ctx, &org, &checked, admin, &hash).await?;
     tx.commit().await?;
     Ok(org)

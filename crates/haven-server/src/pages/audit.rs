@@ -120,6 +120,11 @@ async fn view(
         .iter()
         .map(|u| (u.id.as_str(), u.name.as_str()))
         .collect();
+    let clinic_list = state.store.clinics(&who.org.id).await?;
+    let clinics: HashMap<&str, &str> = clinic_list
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_str()))
+        .collect();
     let query = f.query();
     Ok(layout(
         "Audit log",
@@ -153,18 +158,19 @@ async fn view(
                 div class="field" { button type="submit" { "Filter" } }
             }
             p { a href={ "/audit.csv?" (query) } download="haven-audit.csv" { "Download these entries as CSV" } }
-            div class="table-wrap" {
+            // Focusable, so keyboard users can scroll the wide table sideways.
+            div class="table-wrap" role="region" aria-label="Audit entries" tabindex="0" {
                 table {
                     thead { tr { th scope="col" { "#" } th scope="col" { "Time" } th scope="col" { "Who" } th scope="col" { "Action" } th scope="col" { "Object" } th scope="col" { "Detail" } th scope="col" { "Address" } } }
                     tbody {
                         @for e in entries.iter().take(PAGE as usize) {
                             tr {
                                 td { (e.seq) }
-                                td { (when(e.at)) }
+                                td class="nowrap" { (when(e.at)) }
                                 td { (e.actor.id().and_then(|id| names.get(id).copied()).unwrap_or(e.actor.kind())) }
                                 td { span class="tag" { (e.action) } }
-                                td { code { (e.object) } }
-                                td { (e.detail) }
+                                td { (readable(&e.object, &names, &clinics)) }
+                                td { (readable(&e.detail, &names, &clinics)) }
                                 td { (e.client_addr.as_deref().unwrap_or("")) }
                             }
                         }
@@ -178,6 +184,22 @@ async fn view(
             }
         },
     ))
+}
+
+/// Shows `user:<id>` and `clinic:<id>` references by name where this organisation has
+/// them; the CSV keeps the ids, which are what stays true if a name changes.
+fn readable(text: &str, users: &HashMap<&str, &str>, clinics: &HashMap<&str, &str>) -> String {
+    text.split(' ')
+        .map(|word| {
+            let name = match word.split_once(':') {
+                Some(("user", id)) => users.get(id),
+                Some(("clinic", id)) => clinics.get(id),
+                _ => None,
+            };
+            name.map_or_else(|| word.to_string(), |n| n.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn download(
