@@ -108,6 +108,29 @@ impl Store {
             .collect()
     }
 
+    /// The user a live (unused, unexpired) token of this purpose was issued for, without
+    /// spending it: lets slow checks run before the transaction that spends it.
+    pub async fn live_token_user(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: OffsetDateTime,
+    ) -> Result<Option<UserId>> {
+        let row = sqlx::query(
+            "SELECT user_id FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 \
+             AND used_at IS NULL AND expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(to_micros(now))
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        row.try_get::<Option<String>, _>(0)?
+            .map(|id| UserId::parse(&id).map_err(|e| Error::corrupt("user id", e)))
+            .transpose()
+    }
+
     /// Whether an unused, unexpired token of this purpose exists (the setup page checks
     /// this before showing its form).
     pub async fn token_is_live(

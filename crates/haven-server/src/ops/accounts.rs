@@ -307,15 +307,25 @@ pub async fn complete_reset(
     token: &str,
     new_password: &str,
 ) -> Result<(), Error> {
-    let mut tx = store.begin().await?;
-    let user_id = tx
-        .consume_token(&token_hash(token), TokenPurpose::PasswordReset, now)
+    let hashed_token = token_hash(token);
+    let user_id = store
+        .live_token_user(&hashed_token, TokenPurpose::PasswordReset, now)
         .await?
         .ok_or(Error::NotFound)?;
     let user = store_user_any_org(store, &user_id).await?;
     let password = Password::parse(new_password, &[user.name.as_str(), user.email.as_str()])
         .map_err(|e| crate::ops::orgs::invalid("password", e))?;
+    // Hash before the write transaction opens: argon2id is slow and SQLite admits one writer.
     let hash = hash(password).await?;
+    let mut tx = store.begin().await?;
+    // Spending the token inside the transaction keeps the link single-use even when two
+    // requests got this far at once: only one of them spends it.
+    let spent_for = tx
+        .consume_token(&hashed_token, TokenPurpose::PasswordReset, now)
+        .await?;
+    if spent_for.as_ref() != Some(&user_id) {
+        return Err(Error::NotFound);
+    }
     tx.set_password(&user_id, &hash, false).await?;
     tx.delete_user_sessions(&user_id).await?;
     let ctx = Context {

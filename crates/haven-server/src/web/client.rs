@@ -14,7 +14,8 @@ use crate::AppState;
 pub struct ClientInfo {
     /// The client's address (the peer, or the address a trusted proxy reported).
     pub addr: IpAddr,
-    /// Whether the client's connection is HTTPS.
+    /// Whether the client reaches Haven over HTTPS: Haven's own TLS, an HTTPS public
+    /// address (a TLS proxy in front), or a trusted proxy's `X-Forwarded-Proto: https`.
     pub https: bool,
 }
 
@@ -26,9 +27,11 @@ pub async fn client_info(State(state): State<AppState>, mut req: Request, next: 
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let proxies = &state.config.trusted_proxies;
+    // An HTTPS public address means people reach Haven through TLS even when no proxy
+    // says so: its cookies must be `Secure` (as its HSTS header already says).
     let mut info = ClientInfo {
         addr: peer,
-        https: state.config.tls.is_some(),
+        https: state.config.is_https(),
     };
     if proxies.contains(peer) {
         // Walk X-Forwarded-For from the right: the first address that is not one of our
@@ -49,7 +52,8 @@ pub async fn client_info(State(state): State<AppState>, mut req: Request, next: 
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
         {
-            info.https = proto.trim().eq_ignore_ascii_case("https");
+            // A proxy can tell us a connection was HTTPS, never take that away.
+            info.https |= proto.trim().eq_ignore_ascii_case("https");
         }
     }
     req.extensions_mut().insert(info);
