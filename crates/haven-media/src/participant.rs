@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, Mid, Rid};
-use str0m::net::Transmit;
+use str0m::net::{TcpType, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
 
 use crate::forward::{Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
@@ -69,6 +69,16 @@ impl Participant {
             // A host candidate only fails for unusable addresses (unspecified, port 0);
             // the room's config is the server's own, so skip those rather than fail a join.
             if let Ok(c) = Candidate::host(*addr, "udp") {
+                rtc.add_local_candidate(c);
+            }
+            // ICE-TCP (passive) on the same address and port number, for networks that
+            // block UDP: the server's I/O layer listens for TCP there too.
+            let tcp = Candidate::builder()
+                .tcp()
+                .host(*addr)
+                .tcptype(TcpType::Passive)
+                .build();
+            if let Ok(c) = tcp {
                 rtc.add_local_candidate(c);
             }
         }

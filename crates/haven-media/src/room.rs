@@ -21,7 +21,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How a room is set up.
 #[derive(Debug, Clone)]
 pub struct RoomConfig {
-    /// The server's media addresses, announced to every participant as host candidates.
+    /// The server's media addresses, announced to every participant as host candidates:
+    /// UDP, and passive ICE-TCP on the same address and port number.
     pub local_addrs: Vec<SocketAddr>,
 }
 

@@ -16,6 +16,7 @@
 pub mod clock;
 mod config;
 mod error;
+pub mod media;
 pub mod ops;
 mod pages;
 pub mod pii;
