@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use str0m::media::{KeyframeRequestKind, MediaData, Mid, Rid};
 
+use crate::layers::{Layer, LayerMeter, LayerSwitch};
 use crate::{MediaKind, ParticipantId};
 
 /// A published track, named by its publisher and the publisher-side mid.
@@ -23,12 +24,38 @@ pub(crate) struct TrackIn {
     pub mid: Mid,
     /// Audio or video.
     pub kind: MediaKind,
+    /// Its streams: the simulcast layers as declared (lowest first), or one unlayered stream.
+    pub layers: Vec<LayerIn>,
+}
+
+impl TrackIn {
+    /// The stream state of one layer, if the publisher declared it.
+    pub fn layer_mut(&mut self, layer: &Layer) -> Option<&mut LayerIn> {
+        self.layers.iter_mut().find(|l| l.meter.layer == *layer)
+    }
+}
+
+/// One incoming stream of a published track.
+#[derive(Debug)]
+pub(crate) struct LayerIn {
+    /// Its bitrate.
+    pub meter: LayerMeter,
     /// A keyframe was asked for but str0m could not send the request yet (no RTP received
-    /// on the track so far); retried when media arrives.
+    /// on the stream so far); retried when media arrives.
     pub keyframe_wanted: Option<KeyframeRequestKind>,
-    /// When we last asked the publisher for a keyframe, to avoid flooding it when many
-    /// subscribers lose pictures at once.
+    /// When we last asked the publisher for a keyframe on this stream, to avoid flooding it
+    /// when many subscribers lose pictures at once.
     pub last_keyframe_request: Option<Instant>,
+}
+
+impl LayerIn {
+    pub fn new(layer: Layer) -> Self {
+        LayerIn {
+            meter: LayerMeter::new(layer),
+            keyframe_wanted: None,
+            last_keyframe_request: None,
+        }
+    }
 }
 
 /// A track forwarded to a subscriber.
@@ -40,9 +67,8 @@ pub(crate) struct TrackOut {
     pub kind: MediaKind,
     /// Where it is in SDP negotiation with the subscriber.
     pub state: TrackOutState,
-    /// The subscriber just started receiving it, so it needs a keyframe before it can show
-    /// anything; asked for once the subscriber is connected.
-    pub needs_keyframe: bool,
+    /// Which of the publisher's layers is forwarded (for audio: always the one stream).
+    pub switch: LayerSwitch,
 }
 
 /// The negotiation state of a [`TrackOut`].

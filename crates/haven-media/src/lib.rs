@@ -21,19 +21,38 @@
 //! ([`LeaveReason::Failed`]), not the room. Untrusted datagrams never panic: they are
 //! dropped and counted in [`RoomStats`].
 //!
-//! Code map: `room.rs` (the owner-facing API and the drain loop), `participant.rs` (one
-//! peer connection and its negotiation), `forward.rs` (track bookkeeping and the closed set
-//! of cross-participant effects), `output.rs` and `types.rs` (public values), `error.rs`.
+//! Per subscriber, the room chooses one simulcast layer of each publisher's video (by the
+//! size the subscriber shows it at, [`Room::set_display_size`], and, when
+//! [`MediaPolicy::bandwidth_estimation`] is on, by its downlink estimate), switching only at
+//! a keyframe it asks the publisher for. [`Room::set_audio_only`] and a low estimate stop
+//! video to one subscriber ([`RoomEvent::AudioOnly`]); [`Room::set_muted`] stops a
+//! publisher's audio or video; [`RoomEvent::ActiveSpeaker`] follows RFC 6464 audio levels;
+//! [`RoomEvent::Quality`] reports each connection's loss, RTT and bitrates.
+//!
+//! Code map: `room.rs` (the owner-facing API and the drain loop), `controls.rs` (display
+//! size, audio-only, mute, queries), `participant.rs` (one peer connection and its
+//! negotiation), `forward.rs` (track bookkeeping and the closed set of cross-participant
+//! effects), `select.rs` (the periodic per-subscriber decisions), `layers.rs` (layer
+//! switching, bitrate metering, allocation), `speaker.rs`, `quality.rs`, `policy.rs`,
+//! `output.rs` and `types.rs` (public values), `error.rs`.
 
+mod controls;
 mod error;
 mod forward;
+mod layers;
 mod output;
 mod participant;
+mod policy;
+mod quality;
 mod room;
+mod select;
+mod speaker;
 mod types;
 
 pub use error::Error;
-pub use output::{LeaveReason, RoomEvent, RoomOutput, RoomStats};
+pub use output::{AudioOnlyReason, LeaveReason, RoomEvent, RoomOutput, RoomStats};
+pub use policy::MediaPolicy;
+pub use quality::ConnectionQuality;
 pub use room::{Room, RoomConfig};
 pub use types::{Datagram, MediaKind, ParticipantId, Transport};
 

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::{MediaKind, ParticipantId, Transport};
+use crate::{ConnectionQuality, MediaKind, ParticipantId, Transport};
 
 /// One step of output from [`Room::poll_output`](crate::Room::poll_output).
 ///
@@ -63,6 +63,42 @@ pub enum RoomEvent {
         /// The publisher asked.
         publisher: ParticipantId,
     },
+    /// The room stopped sending video to this participant; tell its client why.
+    AudioOnly {
+        /// The subscriber now receiving sound only.
+        participant: ParticipantId,
+        /// Why.
+        reason: AudioOnlyReason,
+    },
+    /// Video to this participant resumed after [`RoomEvent::AudioOnly`] (it asked, or its
+    /// bandwidth recovered).
+    VideoResumed {
+        /// The subscriber receiving video again.
+        participant: ParticipantId,
+    },
+    /// A different participant became the active speaker.
+    ActiveSpeaker {
+        /// Who is speaking now.
+        participant: ParticipantId,
+    },
+    /// A periodic measurement of a participant's connection (every
+    /// [`MediaPolicy::quality_interval`](crate::MediaPolicy::quality_interval)).
+    Quality {
+        /// Whose connection.
+        participant: ParticipantId,
+        /// How it is doing.
+        quality: ConnectionQuality,
+    },
+}
+
+/// Why a subscriber receives audio only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AudioOnlyReason {
+    /// The participant asked for it ([`Room::set_audio_only`](crate::Room::set_audio_only)).
+    Requested,
+    /// Its downlink cannot carry video: the bandwidth estimate fell below
+    /// [`MediaPolicy::audio_only_below_kbps`](crate::MediaPolicy::audio_only_below_kbps).
+    LowBandwidth,
 }
 
 /// Why a participant left the room.

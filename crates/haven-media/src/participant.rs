@@ -3,16 +3,21 @@
 //! Nothing here knows about other participants; effects on them are returned as
 //! [`Propagated`] values for the room to apply.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, KeyframeRequestKind, MediaData, Mid, Rid};
 use str0m::net::{TcpType, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
 
-use crate::forward::{Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
-use crate::{Error, MediaKind, ParticipantId, RoomEvent};
+use crate::forward::{LayerIn, Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
+use crate::layers::{Layer, LayerSwitch};
+use crate::quality::QualityMeter;
+use crate::select::AudioOnlyState;
+use crate::{Error, MediaKind, MediaPolicy, ParticipantId, RoomEvent};
 
 /// At most one keyframe request per published track in this interval: a keyframe is large,
 /// and many subscribers losing pictures at once must not make the publisher send a stream of them.
@@ -42,9 +47,24 @@ pub(crate) struct Participant {
     /// Whether ICE and DTLS are up; media written before that is dropped by str0m.
     connected: bool,
     /// Tracks this participant publishes.
-    tracks_in: Vec<TrackIn>,
+    pub(crate) tracks_in: Vec<TrackIn>,
     /// Tracks of other participants forwarded to this one.
-    tracks_out: Vec<TrackOut>,
+    pub(crate) tracks_out: Vec<TrackOut>,
+    /// The latest estimate of this participant's downlink (the server's egress), bits per
+    /// second, from str0m's TWCC bandwidth estimation.
+    pub(crate) estimate_bps: Option<u64>,
+    /// The bitrates last handed to str0m's estimator (minimum, desired), to skip repeats.
+    bwe_bitrates: Option<(u64, u64)>,
+    /// Whether video to this participant is off, and why.
+    pub(crate) audio_only: AudioOnlyState,
+    /// The largest size (width, height) at which this participant shows each publisher.
+    pub(crate) display: HashMap<ParticipantId, (u32, u32)>,
+    /// Its connection quality.
+    pub(crate) quality: QualityMeter,
+    /// The participant muted its microphone: none of its audio is forwarded.
+    pub(crate) muted_audio: bool,
+    /// The participant turned its camera off: none of its video is forwarded.
+    pub(crate) muted_video: bool,
     /// The room's outstanding SDP offer to this participant, if any.
     pending: Option<SdpPendingOffer>,
     /// An offer made outside `poll` (a publisher left), to hand out on the next poll.
@@ -61,10 +81,20 @@ impl Participant {
         now: Instant,
         local_addrs: &[SocketAddr],
         offer: &str,
+        policy: &MediaPolicy,
     ) -> Result<(Self, String), Error> {
         let offer =
             SdpOffer::from_sdp_string(offer).map_err(|e| Error::InvalidSdp(e.to_string()))?;
-        let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
+        // TWCC feedback from the client tells the server how much its downlink carries:
+        // the input to layer choice and audio-only.
+        let bwe = policy
+            .bandwidth_estimation
+            .then(|| Bitrate::kbps(u64::from(policy.initial_estimate_kbps)));
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .enable_bwe(bwe)
+            .set_stats_interval(Some(policy.quality_interval))
+            .build(now);
         for addr in local_addrs {
             // A host candidate only fails for unusable addresses (unspecified, port 0);
             // the room's config is the server's own, so skip those rather than fail a join.
@@ -92,12 +122,35 @@ impl Participant {
             connected: false,
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
+            estimate_bps: None,
+            bwe_bitrates: None,
+            audio_only: AudioOnlyState::default(),
+            display: HashMap::new(),
+            quality: QualityMeter::default(),
+            muted_audio: false,
+            muted_video: false,
             pending: None,
             queued_offer: None,
             #[cfg(test)]
             panic_on_poll: false,
         };
         Ok((participant, answer.to_sdp_string()))
+    }
+
+    /// Whether the participant muted this kind of its media.
+    pub fn is_muted(&self, kind: MediaKind) -> bool {
+        match kind {
+            MediaKind::Audio => self.muted_audio,
+            MediaKind::Video => self.muted_video,
+        }
+    }
+
+    pub fn id(&self) -> ParticipantId {
+        self.id
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected
     }
 
     pub fn is_alive(&self) -> bool {
@@ -132,9 +185,6 @@ impl Participant {
                 sdp,
             });
         }
-        if let Some(p) = self.next_start_keyframe() {
-            return Polled::Propagate(p);
-        }
         match self.rtc.poll_output() {
             Ok(Output::Timeout(t)) => Polled::Timeout(t),
             Ok(Output::Transmit(t)) => Polled::Transmit(t),
@@ -165,11 +215,20 @@ impl Participant {
                     return Polled::Again;
                 }
                 let kind = MediaKind::from(added.kind);
+                // The layers the publisher sends, as the server's side of the m-line sees
+                // them (str0m inverts the client's `send` into our `recv`).
+                let rids: Vec<Layer> = added
+                    .simulcast
+                    .map(|s| if s.recv.is_empty() { s.send } else { s.recv })
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|l| Some(l.rid))
+                    .collect();
+                let layers = if rids.is_empty() { vec![None] } else { rids };
                 self.tracks_in.push(TrackIn {
                     mid: added.mid,
                     kind,
-                    keyframe_wanted: None,
-                    last_keyframe_request: None,
+                    layers: layers.into_iter().map(LayerIn::new).collect(),
                 });
                 let track = TrackRef {
                     origin: self.id,
@@ -178,11 +237,17 @@ impl Participant {
                 Polled::Propagate(Propagated::TrackPublished(track, kind))
             }
             Event::MediaData(data) => {
-                let retry = self
+                let layer = self
                     .tracks_in
-                    .iter()
+                    .iter_mut()
                     .find(|t| t.mid == data.mid)
-                    .and_then(|t| t.keyframe_wanted);
+                    .and_then(|t| t.layer_mut(&data.rid));
+                let Some(layer) = layer else {
+                    // A rid the publisher never declared: nobody could choose it.
+                    return Polled::Again;
+                };
+                layer.meter.record(now, data.data.len());
+                let retry = layer.keyframe_wanted;
                 if !data.contiguous {
                     // A gap that NACK could not fill: subscribers' decoders need a fresh keyframe.
                     self.request_keyframe(now, data.mid, data.rid, KeyframeRequestKind::Pli);
@@ -195,12 +260,29 @@ impl Participant {
                 let Some(out) = self.tracks_out.iter().find(|t| t.mid() == Some(req.mid)) else {
                     return Polled::Again;
                 };
+                // The subscriber's track is not simulcast: its decoder wants a keyframe of
+                // the layer it is being sent. While nothing is sent, a switch is waiting for
+                // a keyframe already.
+                let Some(layer) = out.switch.current() else {
+                    return Polled::Again;
+                };
                 Polled::Propagate(Propagated::KeyframeRequest {
                     track: out.source,
-                    rid: req.rid,
+                    rid: layer,
                     kind: req.kind,
                 })
             }
+            Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
+                self.estimate_bps = Some(estimate.as_u64());
+                Polled::Again
+            }
+            Event::PeerStats(stats) => match self.quality.on_stats(&stats) {
+                Some(quality) => Polled::Event(RoomEvent::Quality {
+                    participant: self.id,
+                    quality,
+                }),
+                None => Polled::Again,
+            },
             _ => Polled::Again,
         }
     }
@@ -218,6 +300,15 @@ impl Participant {
             return false;
         };
         if track.kind != MediaKind::Video {
+            return false;
+        }
+        let Some(track) = track.layer_mut(&rid) else {
+            return false;
+        };
+        if !self.connected {
+            // str0m would accept the request and send the PLI nowhere: keep it for the
+            // first media after connecting.
+            track.keyframe_wanted = Some(kind);
             return false;
         }
         let recent = track
@@ -241,13 +332,26 @@ impl Participant {
         }
     }
 
+    /// Tells str0m's estimator what to aim for: `desired` is what this participant's best
+    /// allocation would need, `minimum` the rate to sustain with padding so the estimate can
+    /// grow towards the next layer up.
+    pub fn set_bwe_bitrates(&mut self, minimum: u64, desired: u64) {
+        if self.bwe_bitrates == Some((minimum, desired)) {
+            return;
+        }
+        self.bwe_bitrates = Some((minimum, desired));
+        self.rtc
+            .bwe()
+            .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
+    }
+
     /// A track published by someone else is to be forwarded to this participant.
     pub fn add_track_out(&mut self, source: TrackRef, kind: MediaKind) {
         self.tracks_out.push(TrackOut {
             source,
             kind,
             state: TrackOutState::ToOpen,
-            needs_keyframe: false,
+            switch: LayerSwitch::default(),
         });
     }
 
@@ -295,26 +399,27 @@ impl Participant {
             origin,
             mid: data.mid,
         };
-        let Some(mid) = self
-            .tracks_out
-            .iter()
-            .find(|t| t.source == source)
-            .and_then(TrackOut::open_mid)
-        else {
+        let Some(out) = self.tracks_out.iter_mut().find(|t| t.source == source) else {
             return false;
         };
-        // Simulcast layer selection is not implemented yet: forward only the unlayered
-        // stream or the top layer, so a subscriber never gets two layers interleaved.
-        if data.rid.is_some_and(|r| r != Rid::from("h")) {
+        let Some(mid) = out.open_mid() else {
             return false;
-        }
+        };
+        // Video: exactly one layer, switched only at keyframes. Audio has one stream.
+        let time = match out.kind {
+            MediaKind::Video => out.switch.forward(&data.rid, data.is_keyframe(), data.time),
+            MediaKind::Audio => Some(data.time),
+        };
+        let Some(time) = time else {
+            return false;
+        };
         let Some(writer) = self.rtc.writer(mid) else {
             return false;
         };
         let Some(pt) = writer.match_params(data.params) else {
             return false;
         };
-        match writer.write(pt, data.network_time, data.time, data.data.clone()) {
+        match writer.write(pt, data.network_time, time, data.data.clone()) {
             Ok(()) => true,
             Err(e) => {
                 tracing::debug!(participant = %self.id, error = %e, "forwarding a frame failed");
@@ -335,7 +440,8 @@ impl Participant {
         self.tracks_out.retain_mut(|t| match t.state {
             TrackOutState::Negotiating(m) => {
                 t.state = TrackOutState::Open(m);
-                t.needs_keyframe = t.kind == MediaKind::Video;
+                // A new decoder: nothing until a keyframe of the layer the room chooses.
+                t.switch.restart();
                 true
             }
             TrackOutState::Stopping(_) => false,
@@ -408,23 +514,5 @@ impl Participant {
         }
         self.pending = Some(pending);
         Some(offer.to_sdp_string())
-    }
-
-    /// Once connected, each newly opened video track gets one keyframe request so the
-    /// subscriber's picture starts without waiting for the publisher's next periodic keyframe.
-    fn next_start_keyframe(&mut self) -> Option<Propagated> {
-        if !self.connected {
-            return None;
-        }
-        let t = self
-            .tracks_out
-            .iter_mut()
-            .find(|t| t.needs_keyframe && t.open_mid().is_some())?;
-        t.needs_keyframe = false;
-        Some(Propagated::KeyframeRequest {
-            track: t.source,
-            rid: None,
-            kind: KeyframeRequestKind::Pli,
-        })
     }
 }

@@ -10,9 +10,10 @@ use str0m::net::Receive;
 
 use crate::forward::{Propagated, TrackRef};
 use crate::participant::{Participant, Polled};
+use crate::speaker::Speakers;
 use crate::{
-    Datagram, Error, LeaveReason, MediaKind, ParticipantId, RoomEvent, RoomOutput, RoomStats,
-    Transport,
+    Datagram, Error, LeaveReason, MediaKind, MediaPolicy, ParticipantId, RoomEvent, RoomOutput,
+    RoomStats, Transport,
 };
 
 /// How long the room may sleep when no participant has anything scheduled.
@@ -34,6 +35,12 @@ pub struct RoomConfig {
 pub struct Room {
     /// The room's setup.
     config: RoomConfig,
+    /// How media adapts to each subscriber.
+    pub(crate) policy: MediaPolicy,
+    /// When layer choice, audio-only and the active speaker are next revisited.
+    pub(crate) next_evaluation: Instant,
+    /// Audio levels and the active speaker.
+    pub(crate) speakers: Speakers,
     /// Participants in a stable order, so forwarding and tests are deterministic.
     pub(crate) participants: BTreeMap<ParticipantId, Participant>,
     /// Every track published in the room, to offer to participants who join later.
@@ -41,21 +48,29 @@ pub struct Room {
     /// Remote addresses learned from accepted datagrams: the fast path of demultiplexing.
     by_addr: HashMap<SocketAddr, ParticipantId>,
     /// Output ready for the owner.
-    outputs: VecDeque<RoomOutput>,
+    pub(crate) outputs: VecDeque<RoomOutput>,
     /// Cross-participant effects, applied one at a time between full drains (str0m's rule:
     /// mutate, drain, mutate).
-    propagate: VecDeque<Propagated>,
+    pub(crate) propagate: VecDeque<Propagated>,
     /// Counters for metrics.
     stats: RoomStats,
     /// The latest time the owner has told us about.
-    now: Instant,
+    pub(crate) now: Instant,
 }
 
 impl Room {
     /// Creates an empty room. `now` is the owner's clock; the room never reads one.
     pub fn new(now: Instant, config: RoomConfig) -> Self {
+        Self::with_policy(now, config, MediaPolicy::default())
+    }
+
+    /// Creates an empty room with a media policy other than the default.
+    pub fn with_policy(now: Instant, config: RoomConfig, policy: MediaPolicy) -> Self {
         Room {
             config,
+            next_evaluation: now + policy.evaluation_interval,
+            policy,
+            speakers: Speakers::default(),
             participants: BTreeMap::new(),
             published: Vec::new(),
             by_addr: HashMap::new(),
@@ -75,7 +90,10 @@ impl Room {
             return Err(Error::AlreadyJoined(id));
         }
         let addrs = &self.config.local_addrs;
-        let created = catch_unwind(AssertUnwindSafe(|| Participant::new(id, now, addrs, offer)));
+        let policy = &self.policy;
+        let created = catch_unwind(AssertUnwindSafe(|| {
+            Participant::new(id, now, addrs, offer, policy)
+        }));
         let Ok(created) = created else {
             self.stats.panics += 1;
             return Err(Error::ParticipantFailed(id));
@@ -96,6 +114,8 @@ impl Room {
         answer: &str,
     ) -> Result<(), Error> {
         self.advance(now);
+        // Newly opened tracks need a layer and a keyframe: decide at once.
+        self.next_evaluation = self.now;
         self.with(id, |p| p.handle_answer(answer))
             .ok_or(Error::UnknownParticipant(id))?
     }
@@ -167,6 +187,10 @@ impl Room {
                 self.remove_with(id, LeaveReason::Failed);
             }
         }
+        if now >= self.next_evaluation {
+            self.next_evaluation = now + self.policy.evaluation_interval;
+            self.evaluate(now);
+        }
     }
 
     /// The next output. Call until it returns [`RoomOutput::Timeout`].
@@ -186,7 +210,7 @@ impl Room {
                 self.apply(p);
                 continue;
             }
-            return RoomOutput::Timeout(next);
+            return RoomOutput::Timeout(next.min(self.next_evaluation));
         }
     }
 
@@ -222,7 +246,13 @@ impl Room {
                         to_remote: t.destination,
                         contents: t.contents.into(),
                     }),
-                    Polled::Event(e) => self.outputs.push_back(RoomOutput::Event(e)),
+                    Polled::Event(e) => {
+                        if matches!(e, RoomEvent::Connected(_)) {
+                            // Its tracks can start now: choose layers, ask for keyframes.
+                            self.next_evaluation = self.now;
+                        }
+                        self.outputs.push_back(RoomOutput::Event(e));
+                    }
                     Polled::Propagate(p) => self.propagate.push_back(p),
                     Polled::Again => {}
                     Polled::Failed => {
@@ -255,6 +285,19 @@ impl Room {
                     }));
             }
             Propagated::Media(origin, data) => {
+                let Some(publisher) = self.participants.get(&origin) else {
+                    return;
+                };
+                let kind = publisher.tracks_in.iter().find(|t| t.mid == data.mid);
+                let Some(kind) = kind.map(|t| t.kind) else {
+                    return;
+                };
+                if publisher.is_muted(kind) {
+                    return;
+                }
+                if kind == MediaKind::Audio {
+                    self.speakers.record(origin, data.ext_vals.audio_level);
+                }
                 for id in self.others(origin) {
                     if self.with(id, |p| p.write_media(origin, &data)) == Some(true) {
                         self.stats.forwarded_frames += 1;
@@ -297,7 +340,11 @@ impl Room {
     }
 
     /// Runs `f` on one participant; a panic inside it removes that participant only.
-    fn with<R>(&mut self, id: ParticipantId, f: impl FnOnce(&mut Participant) -> R) -> Option<R> {
+    pub(crate) fn with<R>(
+        &mut self,
+        id: ParticipantId,
+        f: impl FnOnce(&mut Participant) -> R,
+    ) -> Option<R> {
         let participant = self.participants.get_mut(&id)?;
         match catch_unwind(AssertUnwindSafe(|| f(participant))) {
             Ok(r) => Some(r),
@@ -320,6 +367,7 @@ impl Room {
         );
         self.propagate.retain(|p| !p.involves(id));
         self.published.retain(|(t, _)| t.origin != id);
+        self.speakers.forget(id);
         for id2 in self.others(id) {
             self.with(id2, |p| p.source_gone(id));
         }
@@ -330,7 +378,7 @@ impl Room {
         true
     }
 
-    fn advance(&mut self, now: Instant) {
+    pub(crate) fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
     }
 }

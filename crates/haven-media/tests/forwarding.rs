@@ -59,6 +59,8 @@ fn two_participants_receive_each_others_audio_and_video() {
     let a = sim.join(1);
     let b = sim.join(2);
     sim.run_until_connected(CONNECT_WITHIN);
+    // Video starts at a keyframe, which takes a round trip to ask for.
+    sim.run_for(Duration::from_millis(500));
 
     let pairs = [(a, b), (b, a)];
     let counts = received_during(&mut sim, &pairs, WINDOW);

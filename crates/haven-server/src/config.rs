@@ -3,8 +3,12 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use haven_domain::SessionTimeouts;
+
+use crate::media::MediaConfig;
+use crate::media::turn::TurnSecret;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -20,6 +24,42 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// Staff session timeouts.
     pub session: SessionTimeouts,
+    /// Live media: the media transport, TURN relays and signalling.
+    pub media: MediaSettings,
+}
+
+/// Live media settings.
+#[derive(Debug, Clone)]
+pub struct MediaSettings {
+    /// The media transport's port, bind address and announced addresses.
+    pub transport: MediaConfig,
+    /// TURN relay URLs (`turn:host:3478?transport=udp`, `turns:…`) handed to clients.
+    pub turn_urls: Vec<String>,
+    /// The secret shared with coturn (`static-auth-secret`); with it, clients get
+    /// time-limited credentials for the relays.
+    pub turn_secret: Option<TurnSecret>,
+    /// How long a participant whose WebSocket dropped keeps their seat in the call.
+    pub reconnect_grace: Duration,
+}
+
+/// The default reconnection grace: long enough to ride out a switch from Wi-Fi to mobile
+/// data, short enough that a vanished participant does not linger in the call.
+pub const DEFAULT_RECONNECT_GRACE: Duration = Duration::from_secs(30);
+
+impl MediaSettings {
+    /// Media on `bind_ip` and port 0 (a free one), no TURN, the default grace: for tests.
+    pub fn for_tests(bind_ip: IpAddr) -> MediaSettings {
+        MediaSettings {
+            transport: MediaConfig {
+                udp_port: 0,
+                bind_ip,
+                public_addrs: Vec::new(),
+            },
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            reconnect_grace: DEFAULT_RECONNECT_GRACE,
+        }
+    }
 }
 
 /// PEM files for HTTPS.
@@ -96,7 +136,8 @@ impl Config {
         self.tls.is_some() || self.public_url.starts_with("https://")
     }
 
-    /// A configuration for tests: loopback, plain HTTP, default timeouts.
+    /// A configuration for tests: loopback, plain HTTP, default timeouts, media on the
+    /// listen address's IP and a free port.
     pub fn for_tests(listen: SocketAddr) -> Config {
         Config {
             listen,
@@ -104,6 +145,7 @@ impl Config {
             tls: None,
             trusted_proxies: TrustedProxies::default(),
             session: SessionTimeouts::default(),
+            media: MediaSettings::for_tests(listen.ip()),
         }
     }
 }

@@ -12,6 +12,8 @@
 //! - [`web`] holds request plumbing: security headers, CSRF, client addresses, sessions.
 //! - [`pages`] renders the server-side HTML pages (maud); no page has an inline script.
 //! - [`pii`] wraps personal data so it cannot reach a log by accident.
+//! - [`media`] is the media transport; [`signal`] the WebSocket signalling that drives it
+//!   (`/ws`) and the staff test room.
 
 pub mod clock;
 mod config;
@@ -21,12 +23,13 @@ pub mod ops;
 mod pages;
 pub mod pii;
 mod serve;
+pub mod signal;
 pub mod web;
 
 use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, TlsFiles, TrustedProxies};
+pub use config::{Config, DEFAULT_RECONNECT_GRACE, MediaSettings, TlsFiles, TrustedProxies};
 pub use error::{Error, FieldErrors};
 pub use serve::{router, serve};
 
@@ -39,15 +42,19 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The server configuration.
     pub config: Arc<Config>,
+    /// Live calls: the media server (started by [`serve`]), rooms, seats and connections.
+    pub live: Arc<signal::Live>,
 }
 
 impl AppState {
     /// A state for `store` with `config` and the given clock.
     pub fn new(store: haven_store::Store, config: Config, clock: Arc<dyn Clock>) -> AppState {
+        let live = Arc::new(signal::Live::new(config.media.clone(), clock.clone()));
         AppState {
             store,
             clock,
             config: Arc::new(config),
+            live,
         }
     }
 }

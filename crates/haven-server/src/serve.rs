@@ -11,7 +11,7 @@ use axum::routing::get;
 use rust_embed::Embed;
 
 use crate::web::{BODY_LIMIT, client_info, csrf, log_requests, security_headers};
-use crate::{AppState, Error, pages};
+use crate::{AppState, Error, pages, signal};
 
 /// Static files (styles, scripts), built into the binary.
 #[derive(Embed)]
@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::admin::routes())
         .merge(pages::clinics::routes())
         .merge(pages::audit::routes())
+        .merge(signal::routes())
         .route("/assets/{*path}", get(asset))
         .route("/healthz", get(health))
         .fallback(|| async { Error::NotFound })
@@ -67,9 +68,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on the configured address until the process is asked to stop.
+/// Starts the media server, then serves `router` on `listener` until the process is asked
+/// to stop.
 pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::Result<()> {
     let config = state.config.clone();
+    state
+        .live
+        .start_media()
+        .await
+        .map_err(|e| anyhow::anyhow!("media: {e}"))?;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();

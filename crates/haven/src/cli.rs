@@ -81,6 +81,48 @@ pub struct ServeArgs {
     /// Hours after sign-in after which a staff session ends however active [default: 12].
     #[arg(long, env = "HAVEN_SESSION_ABSOLUTE_HOURS", value_name = "HOURS")]
     pub session_absolute_hours: Option<u32>,
+
+    /// Port for live media, UDP and ICE-TCP alike (open both in the firewall); 0 picks a
+    /// free one [default: 10000].
+    #[arg(long, env = "HAVEN_MEDIA_PORT", value_name = "PORT")]
+    pub media_port: Option<u16>,
+
+    /// IP addresses browsers reach the media port at (the public address behind NAT),
+    /// comma-separated [default: the listen address's IP; required when listening on
+    /// 0.0.0.0 or ::].
+    #[arg(
+        long,
+        env = "HAVEN_MEDIA_PUBLIC_IP",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
+    pub media_public_ip: Option<Vec<String>>,
+
+    /// TURN relay URLs handed to browsers (e.g. turn:turn.example.org:3478?transport=udp,
+    /// turns:turn.example.org:5349), comma-separated [default: none].
+    #[arg(
+        long,
+        env = "HAVEN_TURN_URL",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
+    pub turn_url: Option<Vec<String>>,
+
+    /// The secret shared with coturn (its static-auth-secret): browsers get time-limited
+    /// TURN credentials made from it [default: none].
+    // hide_env_values: `--help` must not print the secret.
+    #[arg(
+        long,
+        env = "HAVEN_TURN_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub turn_secret: Option<String>,
+
+    /// Seconds a participant whose connection dropped keeps their place in a call
+    /// [default: 30].
+    #[arg(long, env = "HAVEN_RECONNECT_GRACE_SECONDS", value_name = "SECONDS")]
+    pub reconnect_grace_seconds: Option<u32>,
 }
 
 /// `haven admin …`

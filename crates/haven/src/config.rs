@@ -1,12 +1,14 @@
 //! Turning flags, environment and the configuration file into a server `Config`.
 //! Every problem names the key (or URL) and what is wrong with it.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use haven_domain::SessionTimeouts;
 use haven_domain::time::Duration;
-use haven_server::{Config, TlsFiles, TrustedProxies};
+use haven_server::media::turn::TurnSecret;
+use haven_server::media::{DEFAULT_MEDIA_PORT, MediaConfig};
+use haven_server::{Config, MediaSettings, TlsFiles, TrustedProxies};
 use serde::Deserialize;
 
 use crate::cli::ServeArgs;
@@ -26,6 +28,11 @@ pub struct FileConfig {
     trusted_proxies: Option<Vec<String>>,
     session_idle_minutes: Option<u32>,
     session_absolute_hours: Option<u32>,
+    media_port: Option<u16>,
+    media_public_ip: Option<Vec<String>>,
+    turn_url: Option<Vec<String>>,
+    turn_secret: Option<String>,
+    reconnect_grace_seconds: Option<u32>,
 }
 
 /// Reads the configuration file, if one was given.
@@ -139,12 +146,99 @@ pub fn server_config(args: &ServeArgs, file: &FileConfig) -> Result<Config, Stri
         idle: Duration::minutes(i64::from(idle)),
         absolute: Duration::hours(i64::from(absolute)),
     };
+    let media = media_settings(args, file, listen)?;
     Ok(Config {
         listen,
         public_url,
         tls,
         trusted_proxies,
         session,
+        media,
+    })
+}
+
+/// The media transport, TURN and reconnection settings. Media binds to the listen
+/// address's IP; browsers are told the public IPs, which default to that IP unless it is
+/// a wildcard.
+fn media_settings(
+    args: &ServeArgs,
+    file: &FileConfig,
+    listen: SocketAddr,
+) -> Result<MediaSettings, String> {
+    let udp_port = args
+        .media_port
+        .or(file.media_port)
+        .unwrap_or(DEFAULT_MEDIA_PORT);
+    let public = args
+        .media_public_ip
+        .clone()
+        .or_else(|| file.media_public_ip.clone())
+        .unwrap_or_default();
+    let mut public_addrs = Vec::new();
+    for entry in public.iter().map(|e| e.trim()).filter(|e| !e.is_empty()) {
+        let ip: IpAddr = entry.parse().map_err(|_| {
+            format!("media_public_ip: {entry:?} is not an IP address such as 203.0.113.7")
+        })?;
+        if ip.is_unspecified() {
+            return Err(format!(
+                "media_public_ip: {entry:?} is a wildcard; give the address browsers can reach"
+            ));
+        }
+        public_addrs.push(ip);
+    }
+    if public_addrs.is_empty() && listen.ip().is_unspecified() {
+        return Err(format!(
+            "media_public_ip: required when listening on {} (a wildcard address): give the \
+             IP address browsers reach the media port at",
+            listen.ip()
+        ));
+    }
+    let turn_urls: Vec<String> = args
+        .turn_url
+        .clone()
+        .or_else(|| file.turn_url.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    for u in &turn_urls {
+        if !(u.starts_with("turn:") || u.starts_with("turns:")) || u.len() <= "turns:".len() {
+            return Err(format!(
+                "turn_url: {u:?} must be a turn: or turns: URL such as turn:turn.example.org:3478"
+            ));
+        }
+    }
+    let turn_secret = args
+        .turn_secret
+        .clone()
+        .or_else(|| file.turn_secret.clone());
+    if turn_secret.as_deref() == Some("") {
+        return Err("turn_secret: must not be empty".into());
+    }
+    if turn_secret.is_some() && turn_urls.is_empty() {
+        return Err(
+            "turn_secret: set turn_url too: the secret is only used for TURN relays".into(),
+        );
+    }
+    let grace = args
+        .reconnect_grace_seconds
+        .or(file.reconnect_grace_seconds)
+        .unwrap_or(30);
+    if !(1..=600).contains(&grace) {
+        return Err(format!(
+            "reconnect_grace_seconds: {grace} is out of range (1 to 600)"
+        ));
+    }
+    Ok(MediaSettings {
+        transport: MediaConfig {
+            udp_port,
+            bind_ip: listen.ip(),
+            public_addrs,
+        },
+        turn_urls,
+        turn_secret: turn_secret.map(TurnSecret::new),
+        reconnect_grace: std::time::Duration::from_secs(u64::from(grace)),
     })
 }
 

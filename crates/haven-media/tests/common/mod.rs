@@ -10,10 +10,15 @@ use std::time::{Duration, Instant};
 use haven_media::{Datagram, ParticipantId, Room, RoomConfig, RoomEvent, RoomOutput, Transport};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::RawPacket;
 use str0m::{Candidate, Event, Input, Output, Rtc};
+
+/// A simulcast publisher's layers, lowest first, with the size of each layer's frames.
+pub const LAYERS: [(&str, usize); 3] = [("q", 300), ("h", 900), ("f", 2500)];
 
 /// The simulation advances in steps of this size.
 pub const TICK: Duration = Duration::from_millis(5);
@@ -73,8 +78,31 @@ pub struct Client {
     video_frames: u64,
     /// The server asked for a keyframe: the next video frame is one.
     force_keyframe: bool,
+    /// Whether it publishes its video as three simulcast layers ([`LAYERS`]).
+    pub simulcast: bool,
+    /// Keyframes asked for per simulcast layer.
+    force_layer_keyframe: [bool; 3],
+    /// The RFC 6464 level (0 loudest, -127 silence) stamped on its audio, if any.
+    pub audio_level: Option<i8>,
+    /// Every video frame received, per publisher. The marker is the frame's second byte: 0
+    /// for an unlayered stream, 1–3 for [`LAYERS`].
+    pub video_log: HashMap<String, Vec<VideoFrame>>,
     /// When it started publishing (first connected tick); frame n is due n intervals later.
     publish_start: Option<Instant>,
+}
+
+/// One video frame as a client received it.
+#[derive(Debug, Clone, Copy)]
+pub struct VideoFrame {
+    pub at: Instant,
+    /// The media time the server stamped on it, which orders frames as the server sent them.
+    pub time: MediaTime,
+    /// Which layer: 0 unlayered, 1–3 for [`LAYERS`].
+    pub marker: u8,
+    pub keyframe: bool,
+    /// False when packets before it were lost for good: a decoder knows it must ask for a
+    /// keyframe, and shows nothing broken meanwhile.
+    pub contiguous: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +146,11 @@ pub struct Sim {
     pub clients: Vec<Client>,
     /// Probability that a datagram is lost.
     pub loss: f64,
+    /// Loss on one client's link (both directions), instead of `loss`.
+    pub link_loss: HashMap<SocketAddr, f64>,
+    /// One-way delay is `base_delay` plus up to `jitter`, drawn per datagram.
+    pub base_delay: Duration,
+    pub jitter: Duration,
     /// Every event the room emitted, with its time.
     pub events: Vec<(Instant, RoomEvent)>,
     /// Every datagram the room asked to send: (time, destination).
@@ -147,6 +180,9 @@ impl Sim {
             server,
             clients: Vec::new(),
             loss,
+            link_loss: HashMap::new(),
+            base_delay: Duration::from_millis(10),
+            jitter: Duration::from_millis(20),
             events: Vec::new(),
             transmits: Vec::new(),
             uplink_samples: Vec::new(),
@@ -158,6 +194,15 @@ impl Sim {
 
     /// A browser joins: offers audio and video (sendrecv, as browsers do) and the room answers.
     pub fn join(&mut self, n: u8) -> ParticipantId {
+        self.join_with(n, false)
+    }
+
+    /// A browser joins publishing its video as three simulcast layers ([`LAYERS`]).
+    pub fn join_simulcast(&mut self, n: u8) -> ParticipantId {
+        self.join_with(n, true)
+    }
+
+    fn join_with(&mut self, n: u8, simulcast: bool) -> ParticipantId {
         let id = ParticipantId::new(u64::from(n));
         let addr: SocketAddr = (Ipv4Addr::new(10, 0, 0, n), 50_000 + u16::from(n)).into();
         // Raw packets let tests see individual RTP arrivals, not only whole frames.
@@ -165,7 +210,14 @@ impl Sim {
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a valid host candidate"));
         let mut change = rtc.sdp_api();
         let audio = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        let video = change.add_media(MediaKind::Video, Direction::SendRecv, None, None, None);
+        let layers = simulcast.then(|| {
+            let mut s = Simulcast::new();
+            for (rid, _) in LAYERS {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
+        let video = change.add_media(MediaKind::Video, Direction::SendRecv, None, None, layers);
         let (offer, pending) = change.apply().expect("new media is a change");
         let answer = self
             .room
@@ -189,6 +241,10 @@ impl Sim {
             audio_frames: 0,
             video_frames: 0,
             force_keyframe: false,
+            simulcast,
+            force_layer_keyframe: [false; 3],
+            audio_level: None,
+            video_log: HashMap::new(),
             publish_start: None,
         });
         id
@@ -288,11 +344,18 @@ impl Sim {
         if destination == self.server && self.uplink_samples.len() < 200 {
             self.uplink_samples.push(contents.clone());
         }
-        if self.rng.chance(self.loss) {
+        let loss = self
+            .link_loss
+            .get(&source)
+            .or_else(|| self.link_loss.get(&destination))
+            .copied()
+            .unwrap_or(self.loss);
+        if self.rng.chance(loss) {
             return;
         }
         // 10–30 ms of one-way delay: packets sent close together often swap places.
-        let delay = Duration::from_millis(10 + self.rng.below(21));
+        let jitter = self.jitter.as_millis() as u64;
+        let delay = self.base_delay + Duration::from_millis(self.rng.below(jitter + 1));
         self.seq += 1;
         self.net.push(Packet {
             deliver_at: self.now + delay,
@@ -362,16 +425,30 @@ impl Sim {
                         .media(data.mid)
                         .map(|m| m.stream_id().to_string())
                         .unwrap_or_default();
-                    let count = c.received.entry(stream).or_default();
+                    let count = c.received.entry(stream.clone()).or_default();
                     if data.params.spec().codec.is_audio() {
                         count.audio += 1;
                     } else {
                         count.video += 1;
+                        let marker = data.data.get(1).copied().unwrap_or(0);
+                        c.video_log.entry(stream).or_default().push(VideoFrame {
+                            at: self.now,
+                            time: data.time,
+                            marker,
+                            keyframe: data.is_keyframe(),
+                            contiguous: data.contiguous,
+                        });
                     }
                 }
-                Output::Event(Event::KeyframeRequest(_)) => {
+                Output::Event(Event::KeyframeRequest(req)) => {
                     c.keyframe_requests += 1;
-                    c.force_keyframe = true;
+                    let layer = req
+                        .rid
+                        .and_then(|r| LAYERS.iter().position(|(l, _)| Rid::from(*l) == r));
+                    match layer {
+                        Some(i) => c.force_layer_keyframe[i] = true,
+                        None => c.force_keyframe = true,
+                    }
                 }
                 Output::Event(Event::RawPacket(raw)) => {
                     let RawPacket::RtpRx(header, _) = *raw else {
@@ -442,43 +519,72 @@ impl Sim {
             if let Some(mid) = c.audio_mid
                 && elapsed >= c.audio_frames * 20
             {
+                let time = MediaTime::new(c.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ);
+                let opus = vec![0xFC; 80];
                 write(
                     &mut c.rtc,
                     mid,
                     Codec::Opus,
                     now,
-                    MediaTime::new(c.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ),
-                    vec![0xFC; 80],
+                    time,
+                    opus,
+                    None,
+                    c.audio_level,
                 );
                 c.audio_frames += 1;
             }
             if let Some(mid) = c.video_mid
                 && elapsed >= c.video_frames * 33
             {
-                // VP8 frame tag: bit 0 clear means keyframe.
-                let key = c.force_keyframe || c.video_frames % 90 == 0;
-                c.force_keyframe = false;
-                let mut frame = vec![0x55; 2500];
-                frame[0] = if key { 0x10 } else { 0x11 };
-                write(
-                    &mut c.rtc,
-                    mid,
-                    Codec::Vp8,
-                    now,
-                    MediaTime::new(c.video_frames * 3000, Frequency::NINETY_KHZ),
-                    frame,
-                );
+                // VP8 frame tag: bit 0 clear means keyframe. The second byte marks the layer.
+                let periodic = c.video_frames % 90 == 0;
+                let time = MediaTime::new(c.video_frames * 3000, Frequency::NINETY_KHZ);
+                if c.simulcast {
+                    for (i, (rid, size)) in LAYERS.iter().enumerate() {
+                        let key = c.force_layer_keyframe[i] || periodic;
+                        c.force_layer_keyframe[i] = false;
+                        let mut frame = vec![0x55; *size];
+                        frame[0] = if key { 0x10 } else { 0x11 };
+                        frame[1] = i as u8 + 1;
+                        let rid = Some(Rid::from(*rid));
+                        write(&mut c.rtc, mid, Codec::Vp8, now, time, frame, rid, None);
+                    }
+                } else {
+                    let key = c.force_keyframe || periodic;
+                    c.force_keyframe = false;
+                    let mut frame = vec![0x55; 2500];
+                    frame[0] = if key { 0x10 } else { 0x11 };
+                    frame[1] = 0;
+                    write(&mut c.rtc, mid, Codec::Vp8, now, time, frame, None, None);
+                }
                 c.video_frames += 1;
             }
         }
     }
 }
 
-/// Writes one frame on `mid` with the client's payload type for `codec`.
-fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, data: Vec<u8>) {
-    let Some(writer) = rtc.writer(mid) else {
+/// Writes one frame on `mid` with the client's payload type for `codec`, on a simulcast
+/// layer and with an audio level if given.
+#[allow(clippy::too_many_arguments)]
+fn write(
+    rtc: &mut Rtc,
+    mid: Mid,
+    codec: Codec,
+    now: Instant,
+    time: MediaTime,
+    data: Vec<u8>,
+    rid: Option<Rid>,
+    level: Option<i8>,
+) {
+    let Some(mut writer) = rtc.writer(mid) else {
         return;
     };
+    if let Some(rid) = rid {
+        writer = writer.rid(rid);
+    }
+    if let Some(level) = level {
+        writer = writer.audio_level(level, level > -127);
+    }
     let Some(pt) = writer
         .payload_params()
         .find(|p| p.spec().codec == codec)

@@ -225,3 +225,42 @@ fn the_database_url_ranks_flag_then_environment_then_file() {
         verify(Some("mysql://from-env"), Some("mysql://from-flag")).contains("mysql://from-flag")
     );
 }
+
+#[test]
+fn listening_on_a_wildcard_needs_a_media_public_ip() {
+    let dir = Dir::new();
+    let out = go(dir.serve(&["--listen", "0.0.0.0:0"]));
+    out.expect_refusal(2, &["media_public_ip", "0.0.0.0"]);
+}
+
+#[test]
+fn a_bad_media_public_ip_is_named() {
+    let dir = Dir::new();
+    let out = go(dir.serve(&["--media-public-ip", "203.0.113.7,media.example.org"]));
+    out.expect_refusal(2, &["media_public_ip", "media.example.org"]);
+    let file = dir.config("media_public_ip = [\"::\"]\n");
+    let out = go(dir.serve(&["--config", file.to_str().unwrap()]));
+    out.expect_refusal(2, &["media_public_ip", "wildcard"]);
+}
+
+#[test]
+fn bad_turn_settings_are_named() {
+    let dir = Dir::new();
+    let out = go(dir.serve(&["--turn-url", "https://turn.example.org"]));
+    out.expect_refusal(2, &["turn_url", "https://turn.example.org"]);
+    let mut cmd = dir.serve(&[]);
+    cmd.env("HAVEN_TURN_SECRET", "s3cret");
+    let out = go(cmd);
+    out.expect_refusal(2, &["turn_secret", "turn_url"]);
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_media_port_or_grace_is_named() {
+    let dir = Dir::new();
+    let file = dir.config("media_port = 70000\n");
+    let out = go(dir.serve(&["--config", file.to_str().unwrap()]));
+    out.expect_refusal(2, &["media_port"]);
+    let out = go(dir.serve(&["--reconnect-grace-seconds", "0"]));
+    out.expect_refusal(2, &["reconnect_grace_seconds", "0"]);
+}

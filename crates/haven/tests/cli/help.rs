@@ -20,6 +20,11 @@ fn serve_help_documents_every_option_and_its_environment_variable() {
         ("--session-absolute-hours", "HAVEN_SESSION_ABSOLUTE_HOURS"),
         ("--config", "HAVEN_CONFIG"),
         ("--database-url", "HAVEN_DATABASE_URL"),
+        ("--media-port", "HAVEN_MEDIA_PORT"),
+        ("--media-public-ip", "HAVEN_MEDIA_PUBLIC_IP"),
+        ("--turn-url", "HAVEN_TURN_URL"),
+        ("--turn-secret", "HAVEN_TURN_SECRET"),
+        ("--reconnect-grace-seconds", "HAVEN_RECONNECT_GRACE_SECONDS"),
     ] {
         assert!(text.contains(option), "{option} is not documented:\n{text}");
         assert!(
@@ -28,7 +33,7 @@ fn serve_help_documents_every_option_and_its_environment_variable() {
         );
     }
     // The defaults an operator needs to know are stated.
-    for default in ["127.0.0.1:8080", "30", "12", "haven-data/haven.db"] {
+    for default in ["127.0.0.1:8080", "30", "12", "haven-data/haven.db", "10000"] {
         assert!(
             text.contains(default),
             "default {default} is not stated:\n{text}"
@@ -58,4 +63,19 @@ fn help_never_shows_the_database_password_from_the_environment() {
             help.stdout
         );
     }
+}
+
+#[test]
+fn help_never_shows_the_turn_secret_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = haven(dir.path());
+    cmd.args(["serve", "--help"])
+        .env("HAVEN_TURN_SECRET", "coturn-shared-secret-xyz");
+    let help = run(cmd, b"");
+    help.expect_code(0);
+    assert!(
+        !help.stdout.contains("coturn-shared-secret-xyz"),
+        "{}",
+        help.stdout
+    );
 }

@@ -53,8 +53,8 @@ impl Outcome {
     }
 }
 
-/// `haven` with no `HAVEN_*` variables from the test's own environment, without colour, in
-/// `dir`.
+/// `haven` with no `HAVEN_*` variables from the test's own environment (but
+/// `HAVEN_MEDIA_PORT=0`), without colour, in `dir`.
 pub fn haven(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_haven"));
     for (key, _) in std::env::vars_os() {
@@ -62,7 +62,10 @@ pub fn haven(dir: &Path) -> Command {
             cmd.env_remove(key);
         }
     }
-    cmd.env("NO_COLOR", "1").current_dir(dir);
+    // Media on a free port: tests run many servers at once, which cannot share 10000.
+    cmd.env("NO_COLOR", "1")
+        .env("HAVEN_MEDIA_PORT", "0")
+        .current_dir(dir);
     cmd
 }
 

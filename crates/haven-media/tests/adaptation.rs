@@ -1,0 +1,266 @@
+//! What each subscriber is sent: simulcast layers by display size, audio-only on request,
+//! mute, the active speaker, and connection quality. Bandwidth estimation is off here (the
+//! default policy; see `MediaPolicy::bandwidth_estimation`), so these run over the same
+//! lossy, reordering network as the forwarding tests.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Sim;
+use haven_media::{AudioOnlyReason, MediaKind, ParticipantId, RoomEvent};
+
+const LOSS: f64 = 0.05;
+const CONNECT_WITHIN: Duration = Duration::from_secs(10);
+/// Layer markers in the harness's frames (see `common::LAYERS`).
+const Q: u8 = 1;
+const F: u8 = 3;
+
+/// Video frames `to` received from `from` since `t`: (layer marker, keyframe).
+fn frames_since(sim: &Sim, to: ParticipantId, from: ParticipantId, t: Instant) -> Vec<(u8, bool)> {
+    sim.client(to)
+        .video_log
+        .get(&from.to_string())
+        .map(|log| {
+            log.iter()
+                .filter(|f| f.at >= t)
+                .map(|f| (f.marker, f.keyframe))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The room only ever moves a subscriber to a new layer at a keyframe of it: in the order
+/// the server sent them (media time; the receiver may release a late retransmitted frame
+/// after a newer keyframe), once pictures have started, every frame whose layer differs
+/// from the one before is a keyframe, unless the network lost that keyframe for good (then
+/// the receiver sees the gap and waits for the next one).
+///
+/// Frames before the first keyframe are not checked: the server starts forwarding once its
+/// side of DTLS is up, a moment before the client's is, so the client may miss the start
+/// (and then see a retransmission of it) without seeing a gap; a browser shows nothing
+/// until a keyframe and asks for one, and the room passes that request on.
+fn assert_switches_at_keyframes(sim: &Sim, to: ParticipantId, from: ParticipantId) {
+    let mut log = sim.client(to).video_log[&from.to_string()].clone();
+    log.sort_by_key(|f| f.time);
+    let started = log.iter().position(|f| f.keyframe).unwrap_or(log.len());
+    for pair in log[started..].windows(2) {
+        let (before, f) = (pair[0], pair[1]);
+        if before.marker != f.marker {
+            assert!(
+                f.keyframe || !f.contiguous,
+                "{to} got layer {} from {from} without a keyframe: {f:?}",
+                f.marker
+            );
+        }
+    }
+}
+
+fn count(frames: &[(u8, bool)], marker: u8) -> usize {
+    frames.iter().filter(|(m, _)| *m == marker).count()
+}
+
+#[test]
+fn each_subscriber_gets_the_simulcast_layer_its_tile_needs_switching_at_keyframes() {
+    let mut sim = Sim::new(11, LOSS);
+    let publisher = sim.join_simulcast(1);
+    let big = sim.join(2);
+    let small = sim.join(3);
+    sim.run_until_connected(CONNECT_WITHIN);
+    sim.room
+        .set_display_size(sim.now, small, publisher, 160, 90)
+        .expect("small is in the room");
+    sim.run_for(Duration::from_secs(2));
+
+    let since = sim.now;
+    sim.run_for(Duration::from_secs(2));
+    let to_big = frames_since(&sim, big, publisher, since);
+    let to_small = frames_since(&sim, small, publisher, since);
+    assert!(
+        count(&to_big, F) > 40 && count(&to_big, F) == to_big.len(),
+        "a large tile gets only the top layer: {to_big:?}"
+    );
+    assert!(
+        count(&to_small, Q) > 40 && count(&to_small, Q) == to_small.len(),
+        "a thumbnail gets only the lowest layer: {to_small:?}"
+    );
+
+    // The thumbnail is enlarged: after a keyframe request it moves to the top layer.
+    let requests = sim.client(publisher).keyframe_requests;
+    sim.room
+        .set_display_size(sim.now, small, publisher, 1280, 720)
+        .expect("small is in the room");
+    // A keyframe of the same picture as the last frame sent cannot be switched to (see
+    // `LayerSwitch::forward`), so the switch may take a retry.
+    sim.run_for(Duration::from_secs(2));
+    assert!(sim.client(publisher).keyframe_requests > requests);
+    let since = sim.now;
+    sim.run_for(Duration::from_secs(2));
+    let to_small = frames_since(&sim, small, publisher, since);
+    assert!(
+        count(&to_small, F) > 40 && count(&to_small, F) == to_small.len(),
+        "enlarged: {to_small:?}"
+    );
+    assert_switches_at_keyframes(&sim, big, publisher);
+    assert_switches_at_keyframes(&sim, small, publisher);
+}
+
+#[test]
+fn audio_only_on_request_stops_video_to_that_subscriber_only_and_resumes_at_a_keyframe() {
+    let mut sim = Sim::new(12, LOSS);
+    let a = sim.join(1);
+    let b = sim.join(2);
+    let c = sim.join(3);
+    sim.run_until_connected(CONNECT_WITHIN);
+    sim.run_for(Duration::from_secs(1));
+
+    sim.room
+        .set_audio_only(sim.now, b, true)
+        .expect("b is in the room");
+    // Frames already in flight or in b's jitter buffer may still land for a moment.
+    sim.run_for(Duration::from_secs(1));
+    let told = RoomEvent::AudioOnly {
+        participant: b,
+        reason: AudioOnlyReason::Requested,
+    };
+    assert!(
+        sim.events.iter().any(|(_, e)| *e == told),
+        "{:?}",
+        sim.event_summary()
+    );
+    assert_eq!(
+        sim.room.audio_only(b),
+        Some(Some(AudioOnlyReason::Requested))
+    );
+
+    let (b_before, c_before) = (sim.client(b).from(a), sim.client(c).from(a));
+    sim.run_for(Duration::from_secs(2));
+    let (b_after, c_after) = (sim.client(b).from(a), sim.client(c).from(a));
+    assert_eq!(b_after.video, b_before.video, "no video to b");
+    assert!(b_after.audio > b_before.audio + 60, "b still hears a");
+    assert!(c_after.video > c_before.video + 40, "c still sees a");
+
+    let requests = sim.client(a).keyframe_requests;
+    sim.room
+        .set_audio_only(sim.now, b, false)
+        .expect("b is in the room");
+    sim.run_for(Duration::from_secs(2));
+    assert!(
+        sim.events
+            .iter()
+            .any(|(_, e)| *e == RoomEvent::VideoResumed { participant: b })
+    );
+    assert!(
+        sim.client(a).keyframe_requests > requests,
+        "resumed at a keyframe request"
+    );
+    assert!(
+        sim.client(b).from(a).video > b_after.video + 20,
+        "b sees a again"
+    );
+    assert_switches_at_keyframes(&sim, b, a);
+}
+
+#[test]
+fn a_muted_publisher_is_not_forwarded_and_unmuted_video_restarts_at_a_keyframe() {
+    let mut sim = Sim::new(13, LOSS);
+    let a = sim.join(1);
+    let b = sim.join(2);
+    sim.run_until_connected(CONNECT_WITHIN);
+    sim.run_for(Duration::from_secs(1));
+
+    sim.room
+        .set_muted(a, MediaKind::Audio, true)
+        .expect("a is in the room");
+    sim.room
+        .set_muted(a, MediaKind::Video, true)
+        .expect("a is in the room");
+    assert_eq!(sim.room.is_muted(a, MediaKind::Audio), Some(true));
+    // Frames already in flight or in b's jitter buffer may still land for a moment (see
+    // the eject test); after a second, nothing more.
+    sim.run_for(Duration::from_secs(1));
+    let muted = sim.client(b).from(a);
+    let unmuted_other_way = sim.client(a).from(b);
+    sim.run_for(Duration::from_secs(2));
+    assert_eq!(sim.client(b).from(a), muted, "nothing of a's is forwarded");
+    assert!(sim.client(a).from(b).video > unmuted_other_way.video + 40);
+
+    sim.room
+        .set_muted(a, MediaKind::Video, false)
+        .expect("a is in the room");
+    sim.run_for(Duration::from_secs(2));
+    let now = sim.client(b).from(a);
+    assert_eq!(now.audio, muted.audio, "audio stays muted");
+    assert!(now.video > muted.video + 20, "video is back");
+    assert_switches_at_keyframes(&sim, b, a);
+    assert_eq!(
+        sim.room.is_muted(ParticipantId::new(99), MediaKind::Audio),
+        None
+    );
+}
+
+#[test]
+fn the_loudest_unmuted_participant_becomes_the_active_speaker() {
+    let mut sim = Sim::new(14, LOSS);
+    let a = sim.join(1);
+    let b = sim.join(2);
+    let c = sim.join(3);
+    sim.run_until_connected(CONNECT_WITHIN);
+    sim.clients[0].audio_level = Some(-30);
+    sim.clients[1].audio_level = Some(-90);
+    sim.clients[2].audio_level = Some(-127);
+    sim.run_for(Duration::from_secs(2));
+    assert_eq!(sim.room.active_speaker(), Some(a));
+    let speakers = |sim: &Sim| -> Vec<ParticipantId> {
+        sim.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                RoomEvent::ActiveSpeaker { participant } => Some(*participant),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(speakers(&sim), vec![a]);
+
+    // b speaks up; a goes quiet.
+    sim.clients[0].audio_level = Some(-100);
+    sim.clients[1].audio_level = Some(-25);
+    sim.run_for(Duration::from_secs(3));
+    assert_eq!(sim.room.active_speaker(), Some(b));
+
+    // A muted participant is never the speaker, however loud its (unforwarded) audio.
+    sim.room
+        .set_muted(c, MediaKind::Audio, true)
+        .expect("c is in the room");
+    sim.clients[2].audio_level = Some(0);
+    sim.run_for(Duration::from_secs(3));
+    assert_eq!(speakers(&sim), vec![a, b]);
+}
+
+#[test]
+fn a_lossy_link_reports_more_loss_than_a_clean_one() {
+    let mut sim = Sim::new(15, 0.0);
+    let clean = sim.join(1);
+    let lossy = sim.join(2);
+    let lossy_addr = sim.client(lossy).addr;
+    sim.link_loss.insert(lossy_addr, 0.15);
+    sim.run_until_connected(CONNECT_WITHIN);
+    sim.run_for(Duration::from_secs(6));
+
+    let q_clean = sim.room.quality(clean).expect("measured");
+    let q_lossy = sim.room.quality(lossy).expect("measured");
+    assert!(
+        q_lossy.loss_permille >= 50 && q_clean.loss_permille < q_lossy.loss_permille / 2,
+        "clean {q_clean:?}, lossy {q_lossy:?}"
+    );
+    assert!(
+        q_clean.in_kbps > 300 && q_clean.out_kbps > 300,
+        "{q_clean:?}"
+    );
+    assert!(q_clean.rtt_ms.is_some(), "{q_clean:?}");
+    let reported = sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, RoomEvent::Quality { participant, .. } if *participant == lossy));
+    assert!(reported, "quality is reported as events too");
+}

@@ -1,0 +1,484 @@
+//! One task per live room: the room's signalling owner. It holds the media room's handle,
+//! the participants (their seats, connections and states) and applies, one at a time,
+//! what connections ask ([`ToHub`]) and what the media room reports ([`RoomEvent`]).
+//! No lock: everything about a room is this task's.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use haven_domain::UserId;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::conn::{Close, Conn, ConnId};
+use super::live::{Live, LiveError, TEST_ROOM_LIFETIME};
+use super::protocol::{
+    ClientMsg, ErrorCode, IceServer, Kind, ParticipantInfo, ProtocolError, Sdp, ServerMsg,
+};
+use super::seats::SeatHash;
+use crate::media::turn::TurnCredentials;
+use crate::media::{ParticipantId, RoomEvent, RoomEvents, RoomHandle, RoomId};
+
+/// Requests queued for a hub; connections wait when it is full.
+const INBOX: usize = 256;
+/// How long TURN credentials handed out in `welcome` stay valid.
+const TURN_TTL: Duration = Duration::from_secs(12 * 3600);
+
+/// Who a participant is, for recognising them when they reconnect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Who {
+    /// A guest holding a seat token.
+    Seat(SeatHash),
+    /// The staff member hosting the room.
+    Host(UserId),
+}
+
+/// What connections and the registry ask of a hub.
+pub(crate) enum ToHub {
+    /// A connection authenticated as `who` joins (or resumes its seat).
+    Join {
+        who: Who,
+        conn: Conn,
+        reply: oneshot::Sender<Result<(), LiveError>>,
+    },
+    /// A message from a joined connection.
+    Msg { conn: ConnId, msg: ClientMsg },
+    /// The connection's WebSocket is gone; its participant's grace period starts.
+    Gone { conn: ConnId },
+    /// End the room (the host opened another one).
+    End { reason: String },
+}
+
+/// Starts a room's hub; returns its inbox.
+pub(crate) fn spawn(
+    live: Arc<Live>,
+    id: RoomId,
+    host: UserId,
+    media: RoomHandle,
+    events: RoomEvents,
+) -> mpsc::Sender<ToHub> {
+    let (tx, inbox) = mpsc::channel(INBOX);
+    let hub = Hub {
+        id,
+        grace: live.settings.reconnect_grace,
+        live,
+        media,
+        events,
+        inbox,
+        host,
+        members: BTreeMap::new(),
+        next_participant: 1,
+        expires: Instant::now()
+            + std::time::Duration::from_secs(TEST_ROOM_LIFETIME.whole_seconds().unsigned_abs()),
+    };
+    tokio::spawn(hub.run());
+    tx
+}
+
+/// One participant.
+struct Member {
+    /// Their seat or staff identity.
+    who: Who,
+    /// Whether they host the room.
+    host: bool,
+    /// Their WebSocket, if connected.
+    conn: Option<Conn>,
+    /// When they are removed if they have not reconnected.
+    grace_until: Option<Instant>,
+    /// Whether the media room has them (after their first offer, until they leave it).
+    in_media: bool,
+    audio_muted: bool,
+    video_muted: bool,
+    audio_only: bool,
+    /// The media room's offer they have not answered yet (re-sent when they reconnect).
+    pending_offer: Option<String>,
+}
+
+struct Hub {
+    id: RoomId,
+    live: Arc<Live>,
+    media: RoomHandle,
+    events: RoomEvents,
+    inbox: mpsc::Receiver<ToHub>,
+    /// The staff member who opened the room.
+    host: UserId,
+    /// Participants in a stable order.
+    members: BTreeMap<ParticipantId, Member>,
+    next_participant: u64,
+    /// The reconnection grace.
+    grace: Duration,
+    /// When the room ends by itself.
+    expires: Instant,
+}
+
+impl Hub {
+    async fn run(mut self) {
+        let reason = loop {
+            let grace = self.members.values().filter_map(|m| m.grace_until).min();
+            let wake = grace.map_or(self.expires, |g| g.min(self.expires));
+            tokio::select! {
+                cmd = self.inbox.recv() => match cmd {
+                    Some(cmd) => if let Some(reason) = self.command(cmd).await {
+                        break reason;
+                    },
+                    None => break "the room was closed".to_owned(),
+                },
+                event = self.events.recv() => match event {
+                    Some(event) => self.media_event(event),
+                    None => break "the media room stopped".to_owned(),
+                },
+                () = tokio::time::sleep_until(wake) => {
+                    if Instant::now() >= self.expires {
+                        break "the test room has expired".to_owned();
+                    }
+                    self.expire_graces().await;
+                }
+            }
+        };
+        self.end(reason).await;
+    }
+
+    /// Applies one request; returns a reason when the room must end.
+    async fn command(&mut self, cmd: ToHub) -> Option<String> {
+        match cmd {
+            ToHub::Join { who, conn, reply } => {
+                let joined = self.join(who, conn);
+                let _ = reply.send(joined);
+            }
+            ToHub::Msg { conn, msg } => return self.message(conn, msg).await,
+            ToHub::Gone { conn } => self.gone(conn),
+            ToHub::End { reason } => return Some(reason),
+        }
+        None
+    }
+
+    fn join(&mut self, who: Who, conn: Conn) -> Result<(), LiveError> {
+        if let Who::Seat(hash) = &who
+            && !self.live.seats.is_valid(hash)
+        {
+            return Err(LiveError::BadSeat);
+        }
+        let existing = self
+            .members
+            .iter()
+            .find(|(_, m)| m.who == who)
+            .map(|(id, _)| *id);
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let id = ParticipantId::new(self.next_participant);
+                self.next_participant += 1;
+                let host = matches!(&who, Who::Host(user) if *user == self.host);
+                self.members.insert(
+                    id,
+                    Member {
+                        who,
+                        host,
+                        conn: None,
+                        grace_until: None,
+                        in_media: false,
+                        audio_muted: false,
+                        video_muted: false,
+                        audio_only: false,
+                        pending_offer: None,
+                    },
+                );
+                id
+            }
+        };
+        let ice_servers = self.ice_servers(id);
+        let participants = self.list();
+        let member = self.members.get_mut(&id).expect("inserted or found above");
+        if let Some(old) = member.conn.replace(conn.clone()) {
+            old.close(Close::REPLACED);
+        }
+        member.grace_until = None;
+        conn.send(ServerMsg::Welcome {
+            participant: id.to_string(),
+            room: self.id.get().to_string(),
+            host: member.host,
+            participants,
+            ice_servers,
+        });
+        if let Some(sdp) = member.pending_offer.clone() {
+            conn.send(ServerMsg::Offer { sdp });
+        }
+        self.broadcast_list(Some(id));
+        Ok(())
+    }
+
+    /// Applies a joined client's message; returns a reason when the room must end.
+    async fn message(&mut self, conn: ConnId, msg: ClientMsg) -> Option<String> {
+        let id = self.by_conn(conn)?;
+        let host = self.members.get(&id).is_some_and(|m| m.host);
+        match msg {
+            ClientMsg::Offer(sdp) => self.offer(id, sdp).await,
+            ClientMsg::Answer(sdp) => self.answer(id, sdp).await,
+            // ICE-lite: the server learns addresses from connectivity checks.
+            ClientMsg::Candidate(_) => {}
+            ClientMsg::Mute { kind, muted } => {
+                if let Some(m) = self.members.get_mut(&id) {
+                    match kind {
+                        Kind::Audio => m.audio_muted = muted,
+                        Kind::Video => m.video_muted = muted,
+                    }
+                }
+                let msg = ServerMsg::Mute {
+                    participant: id.to_string(),
+                    kind,
+                    muted,
+                };
+                for (other, m) in &self.members {
+                    if let (true, Some(c)) = (*other != id, &m.conn) {
+                        c.send(msg.clone());
+                    }
+                }
+            }
+            ClientMsg::Prefer { audio_only } => {
+                if let Some(m) = self.members.get_mut(&id) {
+                    m.audio_only = audio_only;
+                }
+                self.broadcast_list(None);
+            }
+            ClientMsg::Eject { participant } if host => self.eject(id, participant).await,
+            ClientMsg::End if host => return Some("the host ended the call".to_owned()),
+            ClientMsg::Eject { .. } | ClientMsg::End => self.refuse(
+                id,
+                ErrorCode::NotHost,
+                "only the host of the call may eject participants or end the call",
+            ),
+            ClientMsg::Leave => {
+                self.remove(id).await;
+                if let Some(c) = self.members.remove(&id).and_then(|m| m.conn) {
+                    c.close(Close::LEFT);
+                }
+                self.broadcast_list(None);
+            }
+            // Answered by the connection itself.
+            ClientMsg::Join { .. } | ClientMsg::Ping => {}
+        }
+        None
+    }
+
+    async fn offer(&mut self, id: ParticipantId, sdp: Sdp) {
+        let Some(in_media) = self.members.get(&id).map(|m| m.in_media) else {
+            return;
+        };
+        let sdp = sdp.into_string();
+        let answer = if in_media {
+            self.media.offer(id, sdp).await
+        } else {
+            self.media.join(id, sdp).await
+        };
+        match answer {
+            Ok(sdp) => {
+                if let Some(m) = self.members.get_mut(&id) {
+                    m.in_media = true;
+                    if let Some(c) = &m.conn {
+                        c.send(ServerMsg::Answer { sdp });
+                    }
+                }
+            }
+            Err(e) => self.refuse(
+                id,
+                ErrorCode::MediaRefused,
+                &format!("the media server refused the offer: {e}"),
+            ),
+        }
+    }
+
+    async fn answer(&mut self, id: ParticipantId, sdp: Sdp) {
+        match self.media.answer(id, sdp.into_string()).await {
+            Ok(()) => {
+                if let Some(m) = self.members.get_mut(&id) {
+                    m.pending_offer = None;
+                }
+            }
+            Err(e) => self.refuse(
+                id,
+                ErrorCode::MediaRefused,
+                &format!("the media server refused the answer: {e}"),
+            ),
+        }
+    }
+
+    /// Ejects `target`: out of the media room first (no datagram to or from it once that
+    /// returns), then its seat revoked, then its WebSocket told and closed.
+    async fn eject(&mut self, by: ParticipantId, target: ParticipantId) {
+        if by == target {
+            self.refuse(
+                by,
+                ErrorCode::InvalidField,
+                "the host cannot eject themselves; send \"end\" to end the call",
+            );
+            return;
+        }
+        if !self.members.contains_key(&target) {
+            self.refuse(
+                by,
+                ErrorCode::UnknownParticipant,
+                &format!("nobody in this call has the id \"{target}\""),
+            );
+            return;
+        }
+        self.remove(target).await;
+        let Some(member) = self.members.remove(&target) else {
+            return;
+        };
+        if let Who::Seat(hash) = &member.who {
+            self.live.seats.revoke(hash);
+        }
+        if let Some(c) = member.conn {
+            c.send(ServerMsg::Ejected {
+                reason: "the host removed you from the call".to_owned(),
+            });
+            c.close(Close::EJECTED);
+        }
+        tracing::info!(room = %self.id, participant = %target, "participant ejected");
+        self.broadcast_list(None);
+    }
+
+    /// Takes a participant out of the media room (done when this returns).
+    async fn remove(&mut self, id: ParticipantId) {
+        if let Err(e) = self.media.remove(id).await {
+            tracing::debug!(room = %self.id, error = %e, "removing from a closed media room");
+        }
+    }
+
+    fn gone(&mut self, conn: ConnId) {
+        let Some(id) = self.by_conn(conn) else {
+            return;
+        };
+        if let Some(m) = self.members.get_mut(&id) {
+            m.conn = None;
+            m.grace_until = Some(Instant::now() + self.grace);
+        }
+        self.broadcast_list(None);
+    }
+
+    /// Removes everyone whose grace period is over.
+    async fn expire_graces(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<ParticipantId> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.grace_until.is_some_and(|g| g <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        for id in expired {
+            self.remove(id).await;
+            self.members.remove(&id);
+        }
+        self.broadcast_list(None);
+    }
+
+    fn media_event(&mut self, event: RoomEvent) {
+        match event {
+            RoomEvent::Offer { participant, sdp } => {
+                if let Some(m) = self.members.get_mut(&participant) {
+                    if let Some(c) = &m.conn {
+                        c.send(ServerMsg::Offer { sdp: sdp.clone() });
+                    }
+                    m.pending_offer = Some(sdp);
+                }
+            }
+            RoomEvent::Left {
+                participant,
+                reason,
+            } => {
+                if let Some(m) = self.members.get_mut(&participant) {
+                    tracing::info!(room = %self.id, %participant, ?reason, "left the media room");
+                    m.in_media = false;
+                    m.pending_offer = None;
+                }
+            }
+            // Connections, publications, keyframe requests and the like are not (yet) told
+            // to clients.
+            _ => {}
+        }
+    }
+
+    /// Ends the room: no new joins, the media room ended (nothing forwarded once that
+    /// returns), then every WebSocket told and closed.
+    async fn end(mut self, reason: String) {
+        self.live.unregister(self.id);
+        if let Err(e) = self.media.end().await {
+            tracing::debug!(room = %self.id, error = %e, "the media room had already ended");
+        }
+        for m in self.members.values() {
+            if let Some(c) = &m.conn {
+                c.send(ServerMsg::Ended {
+                    reason: reason.clone(),
+                });
+                c.close(Close::ENDED);
+            }
+        }
+        self.members.clear();
+        // Joins that were queued get no reply: their connections report the room gone.
+        self.inbox.close();
+        tracing::info!(room = %self.id, "room ended");
+    }
+
+    fn by_conn(&self, conn: ConnId) -> Option<ParticipantId> {
+        self.members
+            .iter()
+            .find(|(_, m)| m.conn.as_ref().is_some_and(|c| c.id() == conn))
+            .map(|(id, _)| *id)
+    }
+
+    fn refuse(&self, id: ParticipantId, code: ErrorCode, message: &str) {
+        if let Some(c) = self.members.get(&id).and_then(|m| m.conn.as_ref()) {
+            c.send(ServerMsg::error(ProtocolError::new(code, message)));
+        }
+    }
+
+    fn list(&self) -> Vec<ParticipantInfo> {
+        self.members
+            .iter()
+            .map(|(id, m)| ParticipantInfo {
+                id: id.to_string(),
+                host: m.host,
+                connected: m.conn.is_some(),
+                audio_muted: m.audio_muted,
+                video_muted: m.video_muted,
+                audio_only: m.audio_only,
+            })
+            .collect()
+    }
+
+    /// Sends the participant list to everyone connected (but `except`).
+    fn broadcast_list(&self, except: Option<ParticipantId>) {
+        let list = self.list();
+        for (id, m) in &self.members {
+            if let (false, Some(c)) = (Some(*id) == except, &m.conn) {
+                c.send(ServerMsg::Participants { list: list.clone() });
+            }
+        }
+    }
+
+    /// TURN relays with time-limited credentials, when configured.
+    fn ice_servers(&self, id: ParticipantId) -> Vec<IceServer> {
+        let settings = &self.live.settings;
+        if settings.turn_urls.is_empty() {
+            return Vec::new();
+        }
+        let (username, credential) = match &settings.turn_secret {
+            Some(secret) => {
+                let now = u64::try_from(self.live.clock.now().unix_timestamp()).unwrap_or(0);
+                let label = format!("haven-{}-{id}", self.id.get());
+                let c = TurnCredentials::new(secret, &label, now, TURN_TTL);
+                (Some(c.username), Some(c.credential))
+            }
+            None => (None, None),
+        };
+        vec![IceServer {
+            urls: settings.turn_urls.clone(),
+            username,
+            credential,
+        }]
+    }
+}

@@ -1,0 +1,288 @@
+//! One test per parse rule.
+
+use serde_json::json;
+
+use super::*;
+
+fn code(text: &str) -> (ErrorCode, String) {
+    let e = parse(text).expect_err("the message is refused");
+    (e.code, e.message)
+}
+
+fn assert_refused(text: &str, want: ErrorCode, naming: &[&str]) {
+    let (got, message) = code(text);
+    assert_eq!(got, want, "{text}: {message}");
+    for word in naming {
+        assert!(
+            message.contains(word),
+            "{text}: {message:?} does not name {word:?}"
+        );
+    }
+}
+
+#[test]
+fn signal_parse_accepts_every_message_type() {
+    let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n";
+    let cases = [
+        (
+            json!({"type": "join", "v": 1}),
+            ClientMsg::Join { v: 1, seat: None },
+        ),
+        (
+            json!({"type": "join", "v": 1, "seat": "abc"}),
+            ClientMsg::Join {
+                v: 1,
+                seat: Some("abc".into()),
+            },
+        ),
+        (
+            json!({"type": "join", "v": 1, "seat": null}),
+            ClientMsg::Join { v: 1, seat: None },
+        ),
+        (
+            json!({"type": "offer", "sdp": sdp}),
+            ClientMsg::Offer(Sdp::parse(sdp.into(), "offer").unwrap()),
+        ),
+        (
+            json!({"type": "answer", "sdp": sdp}),
+            ClientMsg::Answer(Sdp::parse(sdp.into(), "answer").unwrap()),
+        ),
+        (
+            json!({"type": "candidate", "candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host", "sdp_mid": "0"}),
+            ClientMsg::Candidate(Candidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host".into(),
+                sdp_mid: Some("0".into()),
+            }),
+        ),
+        (
+            json!({"type": "candidate", "candidate": ""}),
+            ClientMsg::Candidate(Candidate {
+                candidate: String::new(),
+                sdp_mid: None,
+            }),
+        ),
+        (
+            json!({"type": "mute", "kind": "video", "muted": true}),
+            ClientMsg::Mute {
+                kind: Kind::Video,
+                muted: true,
+            },
+        ),
+        (
+            json!({"type": "prefer", "audio_only": true}),
+            ClientMsg::Prefer { audio_only: true },
+        ),
+        (
+            json!({"type": "eject", "participant": "p12"}),
+            ClientMsg::Eject {
+                participant: ParticipantId::new(12),
+            },
+        ),
+        (json!({"type": "end"}), ClientMsg::End),
+        (json!({"type": "leave"}), ClientMsg::Leave),
+        (json!({"type": "ping"}), ClientMsg::Ping),
+    ];
+    for (value, want) in cases {
+        assert_eq!(parse(&value.to_string()), Ok(want), "{value}");
+    }
+}
+
+#[test]
+fn signal_parse_refuses_a_frame_over_64_kib() {
+    let big = format!(
+        "{{\"type\":\"ping\",\"pad\":\"{}\"}}",
+        "x".repeat(MAX_FRAME)
+    );
+    assert_refused(&big, ErrorCode::TooLarge, &["65536"]);
+}
+
+#[test]
+fn signal_parse_refuses_invalid_json() {
+    assert_refused(
+        "{\"type\": \"ping\"",
+        ErrorCode::InvalidJson,
+        &["not valid JSON"],
+    );
+    assert_refused("", ErrorCode::InvalidJson, &["JSON"]);
+}
+
+#[test]
+fn signal_parse_refuses_json_that_is_not_an_object() {
+    assert_refused("[1,2]", ErrorCode::NotAnObject, &["object", "an array"]);
+    assert_refused("\"join\"", ErrorCode::NotAnObject, &["a string"]);
+}
+
+#[test]
+fn signal_parse_refuses_a_missing_or_ill_typed_type() {
+    assert_refused("{\"v\": 1}", ErrorCode::MissingType, &["\"type\""]);
+    assert_refused(
+        "{\"type\": 3}",
+        ErrorCode::MissingType,
+        &["\"type\"", "a number"],
+    );
+}
+
+#[test]
+fn signal_parse_refuses_an_unknown_type() {
+    assert_refused(
+        "{\"type\": \"subscribe\"}",
+        ErrorCode::UnknownType,
+        &["\"subscribe\"", "join"],
+    );
+}
+
+#[test]
+fn signal_parse_refuses_a_missing_field() {
+    assert_refused(
+        "{\"type\": \"offer\"}",
+        ErrorCode::MissingField,
+        &["\"offer\"", "\"sdp\""],
+    );
+    assert_refused("{\"type\": \"join\"}", ErrorCode::MissingField, &["\"v\""]);
+    assert_refused(
+        "{\"type\": \"mute\", \"kind\": \"audio\"}",
+        ErrorCode::MissingField,
+        &["\"muted\""],
+    );
+}
+
+#[test]
+fn signal_parse_refuses_an_extra_field() {
+    assert_refused(
+        "{\"type\": \"ping\", \"id\": 4}",
+        ErrorCode::UnknownField,
+        &["\"ping\"", "\"id\""],
+    );
+    assert_refused(
+        "{\"type\": \"join\", \"v\": 1, \"room\": \"x\"}",
+        ErrorCode::UnknownField,
+        &["\"room\""],
+    );
+}
+
+#[test]
+fn signal_parse_refuses_an_ill_typed_field() {
+    assert_refused(
+        "{\"type\": \"join\", \"v\": \"1\"}",
+        ErrorCode::InvalidField,
+        &["\"v\"", "whole number", "a string"],
+    );
+    assert_refused(
+        "{\"type\": \"join\", \"v\": 1.5}",
+        ErrorCode::InvalidField,
+        &["\"v\""],
+    );
+    assert_refused(
+        "{\"type\": \"join\", \"v\": 1, \"seat\": 5}",
+        ErrorCode::InvalidField,
+        &["\"seat\""],
+    );
+    assert_refused(
+        "{\"type\": \"mute\", \"kind\": \"audio\", \"muted\": \"yes\"}",
+        ErrorCode::InvalidField,
+        &["\"muted\"", "true or false"],
+    );
+    assert_refused(
+        "{\"type\": \"mute\", \"kind\": \"screen\", \"muted\": true}",
+        ErrorCode::InvalidField,
+        &["\"kind\"", "\"screen\""],
+    );
+    assert_refused(
+        "{\"type\": \"prefer\", \"audio_only\": 1}",
+        ErrorCode::InvalidField,
+        &["\"audio_only\""],
+    );
+    assert_refused(
+        "{\"type\": \"eject\", \"participant\": \"bob\"}",
+        ErrorCode::InvalidField,
+        &["\"participant\"", "\"bob\""],
+    );
+    assert_refused(
+        "{\"type\": \"eject\", \"participant\": \"p\"}",
+        ErrorCode::InvalidField,
+        &["\"participant\""],
+    );
+    assert_refused(
+        "{\"type\": \"candidate\", \"candidate\": 1}",
+        ErrorCode::InvalidField,
+        &["\"candidate\""],
+    );
+    let long = format!(
+        "{{\"type\": \"candidate\", \"candidate\": \"{}\"}}",
+        "c".repeat(2000)
+    );
+    assert_refused(&long, ErrorCode::InvalidField, &["\"candidate\"", "1024"]);
+    let seat = format!(
+        "{{\"type\": \"join\", \"v\": 1, \"seat\": \"{}\"}}",
+        "s".repeat(300)
+    );
+    assert_refused(&seat, ErrorCode::InvalidField, &["\"seat\""]);
+}
+
+#[test]
+fn signal_parse_refuses_an_sdp_that_is_not_one() {
+    assert_refused(
+        "{\"type\": \"offer\", \"sdp\": \"hello\"}",
+        ErrorCode::InvalidSdp,
+        &["\"sdp\"", "v=0"],
+    );
+    assert_refused(
+        "{\"type\": \"answer\", \"sdp\": \"\"}",
+        ErrorCode::InvalidSdp,
+        &["\"answer\"", "v=0"],
+    );
+}
+
+#[test]
+fn signal_parse_refuses_an_sdp_over_32_kib() {
+    let sdp = format!("v=0\\r\\n{}", "a".repeat(MAX_SDP));
+    let text = format!("{{\"type\": \"offer\", \"sdp\": \"{sdp}\"}}");
+    assert_refused(&text, ErrorCode::InvalidSdp, &["\"sdp\"", "32768"]);
+}
+
+#[test]
+fn signal_server_messages_have_the_documented_shape() {
+    let welcome = ServerMsg::Welcome {
+        participant: "p1".into(),
+        room: "3".into(),
+        host: true,
+        participants: vec![ParticipantInfo {
+            id: "p1".into(),
+            host: true,
+            connected: true,
+            audio_muted: false,
+            video_muted: false,
+            audio_only: false,
+        }],
+        ice_servers: vec![IceServer {
+            urls: vec!["turn:turn.example.org:3478".into()],
+            username: None,
+            credential: None,
+        }],
+    };
+    let value: serde_json::Value = serde_json::from_str(&welcome.to_json()).unwrap();
+    assert_eq!(
+        value,
+        json!({
+            "type": "welcome", "participant": "p1", "room": "3", "host": true,
+            "participants": [{"id": "p1", "host": true, "connected": true,
+                "audio_muted": false, "video_muted": false, "audio_only": false}],
+            "ice_servers": [{"urls": ["turn:turn.example.org:3478"]}]
+        })
+    );
+    assert_eq!(ServerMsg::Pong {}.to_json(), r#"{"type":"pong"}"#);
+    let error = ServerMsg::error(ProtocolError::new(ErrorCode::RateLimited, "slow down"));
+    assert_eq!(
+        error.to_json(),
+        r#"{"type":"error","code":"rate_limited","message":"slow down"}"#
+    );
+    let mute = ServerMsg::Mute {
+        participant: "p2".into(),
+        kind: Kind::Audio,
+        muted: true,
+    };
+    assert_eq!(
+        mute.to_json(),
+        r#"{"type":"mute","participant":"p2","kind":"audio","muted":true}"#
+    );
+}
