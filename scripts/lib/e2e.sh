@@ -2,7 +2,9 @@
 # The browser tests in tests/e2e: what they need on a fresh Debian machine, and how they
 # run. Source scripts/lib/deps.sh first; call from the repository root.
 #
-#   ensure_e2e_deps            Debian's chromium, iproute2, and tests/e2e's npm packages
+#   ensure_e2e_deps            Debian's chromium, iproute2, iptables, and tests/e2e's npm
+#                              packages (Playwright, axe-core, TypeScript)
+#   e2e_typecheck              tsc --checkJs --noEmit over the call client, web/*.js
 #   e2e_run [ARGS...]          Playwright (ARGS go to `playwright test`) in a private network
 #                              namespace with only loopback up; the tests start
 #                              $HAVEN_BIN (default target/debug/haven) themselves
@@ -47,10 +49,16 @@ ensure_e2e_node_modules() {
 	echo "$sum" >"$stamp"
 }
 
+# The call test blocks UDP inside the private namespace (live-call.spec.mjs).
+ensure_iptables() {
+	ensure_apt_package iptables iptables
+}
+
 ensure_e2e_deps() {
 	local ok=0
 	ensure_chromium || ok=1
 	ensure_iproute2 || ok=1
+	ensure_iptables || ok=1
 	# Under the run lock (see e2e_run): never replace node_modules under a running test.
 	mkdir -p "$HAVEN_E2E_OUT"
 	(
@@ -58,6 +66,12 @@ ensure_e2e_deps() {
 		ensure_e2e_node_modules
 	) 9>"$HAVEN_E2E_OUT/.lock" || ok=1
 	return "$ok"
+}
+
+# The browser call client's JSDoc types (tests/e2e/tsconfig.web.json: strict, lib dom),
+# with the TypeScript pinned in tests/e2e/package.json.
+e2e_typecheck() {
+	"$E2E_DIR/node_modules/.bin/tsc" -p "$E2E_DIR/tsconfig.web.json"
 }
 
 # Runs are one at a time per checkout (a lock in $HAVEN_E2E_OUT): two browsers at once

@@ -16,7 +16,7 @@ export default defineConfig({
   retries: 0,
   forbidOnly: true,
   timeout: 60_000,
-  globalTimeout: 150_000,
+  globalTimeout: 240_000,
   expect: { timeout: 5_000 },
   // HAVEN_E2E_REPORT: where scripts/lib/e2e.sh wants the JSON report it counts.
   reporter: [['list'], ['json', { outputFile: process.env.HAVEN_E2E_REPORT || path.join(outDir, 'results.json') }]],
@@ -39,6 +39,12 @@ export default defineConfig({
         '--disable-component-update',
         '--disable-sync',
         '--no-first-run',
+        // WebRTC calls on loopback (live-call.spec.mjs): a fake camera and microphone,
+        // no permission prompt, loopback candidates, and sound that may start by itself.
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        '--allow-loopback-in-peer-connection',
+        '--autoplay-policy=no-user-gesture-required',
       ],
     },
   },

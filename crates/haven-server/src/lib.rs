@@ -18,6 +18,8 @@
 pub mod clock;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod media;
 pub mod ops;
 mod pages;

@@ -45,7 +45,10 @@ export default async function globalSetup() {
   const databaseUrl = `sqlite://${dataDir}/haven.db?mode=rwc`;
   const port = await freePort();
   const log = createWriteStream(path.join(outDir, 'server.log'));
-  const server = spawn(bin, ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', databaseUrl], {
+  // Live media on a free port of loopback (UDP and ICE-TCP).
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', databaseUrl];
+  args.push('--media-port', '0', '--media-public-ip', '127.0.0.1');
+  const server = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HAVEN_LOG: process.env.HAVEN_LOG || 'info,sqlx=warn', NO_COLOR: '1' },
   });

@@ -15,12 +15,12 @@
 //!   across an `.await`; they hold only channel senders, never a room.
 //! - [`turn`] makes time-limited TURN credentials for coturn.
 
-mod demux;
+pub(crate) mod demux;
 mod handle;
 mod registry;
 mod room_task;
 mod stats;
-mod tcp;
+pub(crate) mod tcp;
 pub mod turn;
 mod udp;
 

@@ -6,7 +6,7 @@ use axum::routing::get;
 use haven_domain::Role;
 use maud::{Markup, html};
 
-use crate::pages::layout;
+use crate::pages::{csrf_field, layout};
 use crate::web::Staff;
 use crate::{AppState, Error};
 
@@ -30,6 +30,12 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
                 p { "You are not a member of any clinic yet. An administrator can add you to one." }
             } @else {
                 ul { @for c in &mine { li { (c.name.as_str()) } } }
+            }
+            h2 { "Calls" }
+            p { "Try a video call: open a test room, then invite a colleague or a second tab." }
+            form method="post" action="/rooms/test" {
+                (csrf_field(&who.csrf))
+                button type="submit" { "Open a test room" }
             }
             @if who.user.roles.contains(Role::Admin) {
                 h2 { "Administration" }

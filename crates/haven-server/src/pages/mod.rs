@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod call;
 pub mod clinics;
 pub mod home;
 pub mod setup;

@@ -135,6 +135,12 @@ impl Live {
         Ok((id, token))
     }
 
+    /// Issues one more guest seat in the room `host` hosts.
+    pub fn invite(&self, host: &UserId, now: OffsetDateTime) -> Result<SeatToken, LiveError> {
+        let room = *self.lock().hosts.get(host).ok_or(LiveError::NoRoom)?;
+        Ok(self.seats.issue(room, now + TEST_ROOM_LIFETIME))
+    }
+
     /// Finds the room a client may join: by seat token if it gave one, else the room the
     /// signed-in staff member hosts.
     pub(crate) fn admit(

@@ -1,0 +1,59 @@
+//! The call panel that `web/call-ui.js` brings to life: the staff test room's host view and
+//! the invitation page's guest view. Data reaches the script through `data-` attributes
+//! only (the CSP allows no inline script).
+
+use maud::{Markup, html};
+
+/// Whose view of the call.
+pub enum CallRole<'a> {
+    /// The staff member hosting the room (joins with the session): may eject and end.
+    Host,
+    /// A guest admitted by the seat token from the invitation link.
+    Guest { seat: &'a str },
+}
+
+/// The call: status line, join button, tiles, controls and the "ended" state.
+pub fn call_panel(role: CallRole<'_>) -> Markup {
+    let (seat, host) = match role {
+        CallRole::Host => (None, true),
+        CallRole::Guest { seat } => (Some(seat), false),
+    };
+    html! {
+        section id="call" class="call" aria-labelledby="call-title"
+            data-seat=[seat] data-host=(if host { "true" } else { "false" }) {
+            h2 id="call-title" { "The call" }
+            p id="call-status" class="call-status" role="status" aria-live="polite" {
+                "You have not joined the call yet. Joining turns on your camera and microphone."
+            }
+            noscript {
+                p class="notice" { "The call needs JavaScript. Turn it on for this site, then reload the page." }
+            }
+            div id="call-start" class="actions" {
+                button id="call-join" type="button" { "Join the call" }
+            }
+            div id="call-live" hidden {
+                ul id="tiles" class="tiles" aria-label="People in the call" {
+                    li class="tile tile-local" {
+                        video id="local-video" muted playsinline autoplay aria-label="Your camera" {}
+                        p class="tile-name" { "You" @if host { " (host)" } }
+                    }
+                }
+                div class="call-controls" role="group" aria-label="Call controls" {
+                    button id="mute-audio" type="button" class="secondary" aria-pressed="false" { "Mute microphone" }
+                    button id="mute-video" type="button" class="secondary" aria-pressed="false" { "Turn camera off" }
+                    button id="audio-only" type="button" class="secondary" aria-pressed="false" { "Audio only" }
+                    button id="leave-call" type="button" class="secondary" { "Leave the call" }
+                    @if host {
+                        button id="end-call" type="button" class="warning" { "End call for everyone" }
+                    }
+                }
+                p id="call-quality" class="call-quality" data-quality="unknown" { "Connection: not measured yet" }
+            }
+            div id="call-ended" class="call-ended" role="alert" hidden {
+                h2 id="call-ended-title" tabindex="-1" { "The call has ended — the connection is closed" }
+                p id="call-ended-reason" {}
+            }
+        }
+        script type="module" src="/assets/call-ui.js" {}
+    }
+}

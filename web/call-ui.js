@@ -1,0 +1,213 @@
+// The call page: wires the markup of pages/call.rs to the signalling (protocol.js) and the
+// peer connection (call.js). Reads its data from the #call element's data- attributes.
+
+import { Call } from './call.js';
+import { Signal, socketUrl } from './protocol.js';
+import { label, Tiles } from './tiles.js';
+
+/** @typedef {import('./protocol.js').Participant} Participant */
+
+/**
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {new () => T} type
+ * @returns {T}
+ */
+function byId(id, type) {
+  const el = document.getElementById(id);
+  if (!(el instanceof type)) throw new Error(`the call page lacks #${id}`);
+  return el;
+}
+
+/** Optional elements (the host's "End call for everyone"). @param {string} id */
+function maybeButton(id) {
+  const el = document.getElementById(id);
+  return el instanceof HTMLButtonElement ? el : null;
+}
+
+const QUALITY_TEXT = {
+  good: 'Connection: good',
+  fair: 'Connection: fair — the picture may be less sharp',
+  poor: 'Connection: poor — sound and picture may break up',
+  unknown: 'Connection: measuring…',
+};
+
+class CallPage {
+  /** @param {HTMLElement} root */
+  constructor(root) {
+    this.root = root;
+    this.seat = root.dataset.seat || undefined;
+    this.status = byId('call-status', HTMLElement);
+    this.join = byId('call-join', HTMLButtonElement);
+    this.live = byId('call-live', HTMLElement);
+    this.quality = byId('call-quality', HTMLElement);
+    this.ended = byId('call-ended', HTMLElement);
+    this.muteAudio = byId('mute-audio', HTMLButtonElement);
+    this.muteVideo = byId('mute-video', HTMLButtonElement);
+    this.audioOnly = byId('audio-only', HTMLButtonElement);
+    this.leave = byId('leave-call', HTMLButtonElement);
+    this.endCall = maybeButton('end-call');
+    this.signal = new Signal(socketUrl(), this.seat);
+    // A diagnostic switch (also used by the tests): only TURN relays, as if UDP and TCP
+    // to the media server were blocked.
+    const relayOnly = localStorage.getItem('haven-ice-policy') === 'relay';
+    this.call = new Call(this.signal, { relayOnly });
+    /** @type {string | null} */
+    this.me = null;
+    this.isHost = false;
+    this.tiles = new Tiles(byId('tiles', HTMLElement), (id) => this.signal.eject(id));
+    /** @type {Map<string, Participant>} */
+    this.known = new Map();
+    this.finished = false;
+    this.wire();
+  }
+
+  /** @param {string} text */
+  say(text) {
+    this.status.textContent = text;
+  }
+
+  wire() {
+    this.join.addEventListener('click', () => void this.start());
+    toggle(this.muteAudio, (on) => this.call.setMuted('audio', on));
+    toggle(this.muteVideo, (on) => this.call.setMuted('video', on));
+    toggle(this.audioOnly, (on) => {
+      this.signal.prefer(on);
+      this.tiles.setAudioOnly(on);
+      this.say(on ? 'Audio only: video from the others is hidden.' : 'Video is shown again.');
+    });
+    this.leave.addEventListener('click', () => {
+      this.signal.leave();
+      this.finish('You left the call.');
+    });
+    this.endCall?.addEventListener('click', () => this.signal.end());
+
+    const s = this.signal;
+    s.on('welcome', (w) => {
+      this.me = w.participant;
+      this.root.dataset.me = w.participant;
+      this.isHost = w.host;
+      this.tiles.canEject = w.host;
+      this.call.welcomed(w.ice_servers, w.resumed);
+      this.say(w.resumed ? 'Reconnected. You are back in the call.' : 'You are in the call.');
+      this.root.dataset.state = 'joined';
+      this.participants(w.participants, false);
+    });
+    s.on('participants', ({ list }) => this.participants(list, true));
+    s.on('mute', ({ participant, kind, muted }) => {
+      this.tiles.setMuted(participant, kind, muted);
+      const what = kind === 'audio' ? 'microphone' : 'camera';
+      this.say(`${label(participant)} turned their ${what} ${muted ? 'off' : 'on'}.`);
+    });
+    s.on('reconnecting', () => {
+      this.root.dataset.state = 'reconnecting';
+      this.say('Reconnecting…');
+    });
+    s.on('ejected', ({ reason }) => this.finish(`You were removed from the call: ${reason}.`));
+    s.on('ended', ({ reason }) => this.finish(`${capitalise(reason)}.`));
+    s.on('error', ({ code, message }) => {
+      if (code === 'unauthenticated' || code === 'room_ended') this.finish(message);
+      else this.say(`Problem: ${message}`);
+    });
+    s.on('closed', ({ reason }) => this.finish(reason ? `The connection closed (${reason}).` : 'The connection closed.'));
+
+    this.call.on('stream', ({ participant, stream }) => this.tiles.attach(participant, stream));
+    this.call.on('state', ({ state }) => {
+      if (state === 'failed' || state === 'disconnected') this.say('Reconnecting the media…');
+      if (state === 'connected' && this.root.dataset.state !== 'reconnecting') this.root.dataset.media = 'connected';
+    });
+    this.call.on('quality', ({ quality, lossPercent, rttMs, transport }) => {
+      this.quality.dataset.quality = quality;
+      this.quality.dataset.transport = transport;
+      const details = [`${lossPercent.toFixed(1)}% loss`];
+      if (rttMs !== null) details.push(`${rttMs} ms round trip`);
+      this.quality.textContent = `${QUALITY_TEXT[quality]} (${details.join(', ')})`;
+    });
+    this.call.on('problem', ({ message }) => this.say(`Problem with the media: ${message}`));
+    addEventListener('online', () => this.call.restartIce());
+    // @ts-ignore - the Network Information API is not in every browser (nor in lib.dom)
+    navigator.connection?.addEventListener?.('change', () => this.call.restartIce());
+    addEventListener('pagehide', () => {
+      if (!this.finished) this.signal.leave();
+    });
+  }
+
+  async start() {
+    this.join.disabled = true;
+    this.say('Starting your camera and microphone…');
+    try {
+      const local = await this.call.openDevices();
+      const preview = byId('local-video', HTMLVideoElement);
+      preview.srcObject = local;
+      if (!local.getVideoTracks().length) this.muteVideo.disabled = true;
+    } catch {
+      this.join.disabled = false;
+      this.say('Haven could not use your camera or microphone. Allow them for this site, then try again.');
+      return;
+    }
+    byId('call-start', HTMLElement).hidden = true;
+    this.live.hidden = false;
+    this.say('Connecting…');
+    this.signal.connect();
+  }
+
+  /**
+   * @param {Participant[]} list
+   * @param {boolean} announce
+   */
+  participants(list, announce) {
+    const others = list.filter((p) => p.id !== this.me);
+    const ids = new Set(others.map((p) => p.id));
+    for (const p of others) {
+      if (announce && !this.known.has(p.id)) this.say(`${label(p.id)} joined the call.`);
+      const before = this.known.get(p.id);
+      if (announce && before && before.connected !== p.connected) {
+        this.say(p.connected ? `${label(p.id)} is back.` : `${label(p.id)} lost their connection; waiting for them…`);
+      }
+      this.known.set(p.id, p);
+      this.tiles.upsert(p);
+    }
+    for (const id of [...this.known.keys()]) {
+      if (ids.has(id)) continue;
+      this.known.delete(id);
+      this.tiles.remove(id);
+      if (announce) this.say(`${label(id)} left the call.`);
+    }
+  }
+
+  /** The call is over for this page: close everything and say so. @param {string} reason */
+  finish(reason) {
+    if (this.finished) return;
+    this.finished = true;
+    this.call.close();
+    this.tiles.clear();
+    this.live.hidden = true;
+    byId('call-start', HTMLElement).hidden = true;
+    this.root.dataset.state = 'ended';
+    byId('call-ended-reason', HTMLElement).textContent = reason;
+    this.ended.hidden = false;
+    this.say('The call has ended — the connection is closed.');
+    byId('call-ended-title', HTMLElement).focus();
+  }
+}
+
+/**
+ * A toggle button: `aria-pressed` carries its state.
+ * @param {HTMLButtonElement} button
+ * @param {(on: boolean) => void} changed
+ */
+function toggle(button, changed) {
+  button.addEventListener('click', () => {
+    const on = button.getAttribute('aria-pressed') !== 'true';
+    button.setAttribute('aria-pressed', String(on));
+    changed(on);
+  });
+}
+
+/** @param {string} text */
+function capitalise(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const root = document.getElementById('call');
+if (root) new CallPage(root);

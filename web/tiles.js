@@ -1,0 +1,140 @@
+// Remote tiles: one per participant (the server's stream ids are participant ids, "p2"),
+// with their mute state and, for the host, a button that removes them from the call.
+
+/** @typedef {import('./protocol.js').Participant} Participant */
+
+/** "p3" → "Participant 3". @param {string} id */
+export function label(id) {
+  return `Participant ${id.replace(/^p/, '')}`;
+}
+
+/**
+ * @typedef {object} Tile
+ * @property {HTMLLIElement} item
+ * @property {HTMLVideoElement} video
+ * @property {HTMLElement} name
+ * @property {HTMLElement} state
+ * @property {Participant} participant
+ */
+
+export class Tiles {
+  /**
+   * @param {HTMLElement} list the `<ul>` of tiles (the local preview is its first item)
+   * @param {(id: string) => void} eject called when the host removes someone
+   */
+  constructor(list, eject) {
+    this.list = list;
+    this.eject = eject;
+    this.canEject = false;
+    this.audioOnly = false;
+    /** @type {Map<string, Tile>} */
+    this.tiles = new Map();
+    /** Media that arrived before its participant was listed. @type {Map<string, MediaStream>} */
+    this.early = new Map();
+  }
+
+  /** Adds or updates a participant's tile. @param {Participant} p */
+  upsert(p) {
+    let tile = this.tiles.get(p.id);
+    if (!tile) {
+      tile = this.make(p);
+      this.tiles.set(p.id, tile);
+      this.list.append(tile.item);
+      const early = this.early.get(p.id);
+      this.early.delete(p.id);
+      if (early) this.attach(p.id, early);
+    }
+    tile.participant = p;
+    tile.name.textContent = `${label(p.id)}${p.host ? ' (host)' : ''}`;
+    this.render(tile);
+  }
+
+  /** @param {Participant} p @returns {Tile} */
+  make(p) {
+    const item = document.createElement('li');
+    item.className = 'tile';
+    item.dataset.participant = p.id;
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.playsInline = true;
+    video.setAttribute('aria-label', `${label(p.id)}'s camera`);
+    const name = document.createElement('p');
+    name.className = 'tile-name';
+    const state = document.createElement('p');
+    state.className = 'tile-state';
+    item.append(video, name, state);
+    if (this.canEject && !p.host) {
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'warning';
+      remove.textContent = `Remove ${label(p.id)}`;
+      remove.addEventListener('click', () => {
+        remove.disabled = true;
+        this.eject(p.id);
+      });
+      item.append(remove);
+    }
+    return { item, video, name, state, participant: p };
+  }
+
+  /** @param {Tile} tile */
+  render(tile) {
+    const p = tile.participant;
+    const notes = [];
+    if (!p.connected) notes.push('reconnecting…');
+    if (p.audio_muted) notes.push('microphone off');
+    if (p.video_muted) notes.push('camera off');
+    if (p.audio_only) notes.push('audio only');
+    tile.state.textContent = notes.join(', ');
+    tile.item.dataset.connected = String(p.connected);
+    tile.video.classList.toggle('hidden-video', this.audioOnly || p.video_muted);
+  }
+
+  /**
+   * A participant's media arrived (audio and video share the stream).
+   * @param {string} id
+   * @param {MediaStream} stream
+   */
+  attach(id, stream) {
+    const tile = this.tiles.get(id);
+    if (!tile) {
+      this.early.set(id, stream);
+      return;
+    }
+    if (tile.video.srcObject !== stream) tile.video.srcObject = stream;
+    tile.video.play().catch(() => {});
+  }
+
+  /**
+   * @param {string} id
+   * @param {'audio' | 'video'} kind
+   * @param {boolean} muted
+   */
+  setMuted(id, kind, muted) {
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    if (kind === 'audio') tile.participant.audio_muted = muted;
+    else tile.participant.video_muted = muted;
+    this.render(tile);
+  }
+
+  /** Hides (or shows again) every remote video; sound continues. @param {boolean} on */
+  setAudioOnly(on) {
+    this.audioOnly = on;
+    for (const tile of this.tiles.values()) this.render(tile);
+  }
+
+  /** @param {string} id */
+  remove(id) {
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    tile.video.srcObject = null;
+    tile.item.remove();
+    this.tiles.delete(id);
+  }
+
+  clear() {
+    this.early.clear();
+    for (const id of [...this.tiles.keys()]) this.remove(id);
+  }
+}
