@@ -13,8 +13,7 @@ use haven_server::media::{
     MediaConfig, MediaServer, ParticipantId, RoomEvent, RoomEvents, RoomHandle,
 };
 use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, MediaKind};
 use str0m::net::{Protocol, Receive, TcpType, Transmit};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -23,6 +22,10 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
+
+#[path = "../synthetic/mod.rs"]
+mod synthetic;
+use synthetic::{Publisher, count_frame};
 
 /// Generous for loopback, where a call connects in well under a second.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -153,13 +156,8 @@ impl Client {
             id,
             rtc,
             room: room.clone(),
-            audio,
-            video,
+            media: Publisher::new(audio, video, 2500),
             seen: seen_tx,
-            publish_start: None,
-            audio_frames: 0,
-            video_frames: 0,
-            force_keyframe: false,
         };
         let task = tokio::spawn(peer.run(net, offers));
         Client { id, seen, task }
@@ -278,13 +276,9 @@ struct Peer {
     id: ParticipantId,
     rtc: Rtc,
     room: RoomHandle,
-    audio: Mid,
-    video: Mid,
+    /// The synthetic media it publishes.
+    media: Publisher,
     seen: watch::Sender<Seen>,
-    publish_start: Option<Instant>,
-    audio_frames: u64,
-    video_frames: u64,
-    force_keyframe: bool,
 }
 
 impl Peer {
@@ -301,10 +295,10 @@ impl Peer {
                     Err(_) => return,
                 }
             };
-            if self.write_due_frame() {
+            if self.media.write_due_frame(&mut self.rtc) {
                 continue;
             }
-            let wake = deadline.min(self.next_frame_due());
+            let wake = deadline.min(self.media.next_frame_due());
             tokio::select! {
                 packet = net.incoming.recv(), if !closed => match packet {
                     Some(packet) => {
@@ -336,86 +330,13 @@ impl Peer {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected => self.seen.send_modify(|s| s.connected = true),
-            Event::KeyframeRequest(_) => self.force_keyframe = true,
+            Event::KeyframeRequest(_) => self.media.keyframe_requested(),
             Event::MediaData(data) => {
-                let stream = self
-                    .rtc
-                    .media(data.mid)
-                    .map(|m| m.stream_id().to_string())
-                    .unwrap_or_default();
-                let audio = data.params.spec().codec.is_audio();
-                self.seen.send_modify(|s| {
-                    let count = s.frames.entry(stream).or_default();
-                    if audio {
-                        count.0 += 1;
-                    } else {
-                        count.1 += 1;
-                    }
-                });
+                let rtc = &self.rtc;
+                self.seen
+                    .send_modify(|s| count_frame(rtc, &data, &mut s.frames));
             }
             _ => {}
         }
     }
-
-    /// When the next frame is due: audio every 20 ms, video every 33 ms, once connected.
-    fn next_frame_due(&self) -> Instant {
-        let Some(start) = self.publish_start else {
-            return Instant::now() + Duration::from_secs(3600);
-        };
-        let audio = start + Duration::from_millis(20 * self.audio_frames);
-        let video = start + Duration::from_millis(33 * self.video_frames);
-        audio.min(video)
-    }
-
-    /// Writes one frame if one is due; returns whether it did (then drain first).
-    fn write_due_frame(&mut self) -> bool {
-        if !self.rtc.is_connected() {
-            return false;
-        }
-        let now = Instant::now();
-        let start = *self.publish_start.get_or_insert(now);
-        let elapsed = now.duration_since(start).as_millis() as u64;
-        if elapsed >= self.audio_frames * 20 {
-            let time = MediaTime::new(self.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ);
-            write(
-                &mut self.rtc,
-                self.audio,
-                Codec::Opus,
-                now,
-                time,
-                vec![0xFC; 80],
-            );
-            self.audio_frames += 1;
-            return true;
-        }
-        if elapsed >= self.video_frames * 33 {
-            // VP8 frame tag: bit 0 clear means keyframe.
-            let key = self.force_keyframe || self.video_frames.is_multiple_of(30);
-            self.force_keyframe = false;
-            let mut frame = vec![0x55; 2500];
-            frame[0] = if key { 0x10 } else { 0x11 };
-            let time = MediaTime::new(self.video_frames * 3000, Frequency::NINETY_KHZ);
-            write(&mut self.rtc, self.video, Codec::Vp8, now, time, frame);
-            self.video_frames += 1;
-            return true;
-        }
-        false
-    }
-}
-
-/// Writes one frame on `mid` with the client's payload type for `codec`.
-fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, data: Vec<u8>) {
-    let Some(writer) = rtc.writer(mid) else {
-        return;
-    };
-    let Some(pt) = writer
-        .payload_params()
-        .find(|p| p.spec().codec == codec)
-        .map(|p| p.pt())
-    else {
-        return;
-    };
-    writer
-        .write(pt, now, time, data)
-        .expect("a client can write its own media");
 }

@@ -12,14 +12,17 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, MediaKind};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::timeout;
+
+#[path = "../synthetic/mod.rs"]
+mod synthetic;
+use synthetic::{Publisher, count_frame};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -242,14 +245,9 @@ impl MediaClient {
             udp: Arc::new(udp),
             local,
             server: None,
-            audio,
-            video,
+            media: Publisher::new(audio, video, 1200),
             pending: Some(pending),
             seen: seen_tx,
-            publish_start: None,
-            audio_frames: 0,
-            video_frames: 0,
-            force_keyframe: false,
             seat: seat.map(str::to_owned),
         };
         let task = tokio::spawn(peer.run(Some(client.socket), cmd_rx, inbox_tx));
@@ -344,15 +342,11 @@ struct Peer {
     local: SocketAddr,
     /// The server's address, learned from the first datagram.
     server: Option<SocketAddr>,
-    audio: Mid,
-    video: Mid,
+    /// The synthetic media it publishes.
+    media: Publisher,
     /// Our offer awaiting the server's answer.
     pending: Option<SdpPendingOffer>,
     seen: watch::Sender<Seen>,
-    publish_start: Option<Instant>,
-    audio_frames: u64,
-    video_frames: u64,
-    force_keyframe: bool,
     seat: Option<String>,
 }
 
@@ -375,10 +369,10 @@ impl Peer {
                     Err(_) => return,
                 }
             };
-            if self.write_due_frame() {
+            if self.media.write_due_frame(&mut self.rtc) {
                 continue;
             }
-            let wake = deadline.min(self.next_frame_due());
+            let wake = deadline.min(self.media.next_frame_due());
             let udp = self.udp.clone();
             tokio::select! {
                 got = udp.recv_from(&mut buf) => {
@@ -458,68 +452,14 @@ impl Peer {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected => self.seen.send_modify(|s| s.connected = true),
-            Event::KeyframeRequest(_) => self.force_keyframe = true,
+            Event::KeyframeRequest(_) => self.media.keyframe_requested(),
             Event::MediaData(data) => {
-                let stream = self
-                    .rtc
-                    .media(data.mid)
-                    .map(|m| m.stream_id().to_string())
-                    .unwrap_or_default();
-                let audio = data.params.spec().codec.is_audio();
-                self.seen.send_modify(|s| {
-                    let count = s.frames.entry(stream).or_default();
-                    if audio {
-                        count.0 += 1;
-                    } else {
-                        count.1 += 1;
-                    }
-                });
+                let rtc = &self.rtc;
+                self.seen
+                    .send_modify(|s| count_frame(rtc, &data, &mut s.frames));
             }
             _ => {}
         }
-    }
-
-    fn next_frame_due(&self) -> Instant {
-        let Some(start) = self.publish_start else {
-            return Instant::now() + Duration::from_secs(3600);
-        };
-        let audio = start + Duration::from_millis(20 * self.audio_frames);
-        let video = start + Duration::from_millis(33 * self.video_frames);
-        audio.min(video)
-    }
-
-    /// Writes one frame if one is due (audio every 20 ms, video every 33 ms, once connected).
-    fn write_due_frame(&mut self) -> bool {
-        if !self.rtc.is_connected() {
-            return false;
-        }
-        let now = Instant::now();
-        let start = *self.publish_start.get_or_insert(now);
-        let elapsed = now.duration_since(start).as_millis() as u64;
-        if elapsed >= self.audio_frames * 20 {
-            let time = MediaTime::new(self.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ);
-            write(
-                &mut self.rtc,
-                self.audio,
-                Codec::Opus,
-                now,
-                time,
-                vec![0xFC; 80],
-            );
-            self.audio_frames += 1;
-            return true;
-        }
-        if elapsed >= self.video_frames * 33 {
-            let key = self.force_keyframe || self.video_frames.is_multiple_of(30);
-            self.force_keyframe = false;
-            let mut frame = vec![0x55; 1200];
-            frame[0] = if key { 0x10 } else { 0x11 };
-            let time = MediaTime::new(self.video_frames * 3000, Frequency::NINETY_KHZ);
-            write(&mut self.rtc, self.video, Codec::Vp8, now, time, frame);
-            self.video_frames += 1;
-            return true;
-        }
-        false
     }
 }
 
@@ -536,18 +476,4 @@ async fn send(socket: &mut Option<Socket>, value: Value) {
     if let Some(s) = socket {
         let _ = s.send(Message::Text(value.to_string().into())).await;
     }
-}
-
-fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, data: Vec<u8>) {
-    let Some(writer) = rtc.writer(mid) else {
-        return;
-    };
-    let Some(pt) = writer
-        .payload_params()
-        .find(|p| p.spec().codec == codec)
-        .map(|p| p.pt())
-    else {
-        return;
-    };
-    let _ = writer.write(pt, now, time, data);
 }
