@@ -55,7 +55,12 @@ class CallPage {
     /** @type {string | null} */
     this.me = null;
     this.isHost = false;
-    this.tiles = new Tiles(byId('tiles', HTMLElement), (id) => this.signal.eject(id));
+    this.bandwidth = byId('call-bandwidth', HTMLElement);
+    this.tiles = new Tiles(
+      byId('tiles', HTMLElement),
+      (id) => this.signal.eject(id),
+      (id, width, height) => this.signal.view(id, width, height),
+    );
     /** @type {Map<string, Participant>} */
     this.known = new Map();
     this.finished = false;
@@ -71,11 +76,8 @@ class CallPage {
     this.join.addEventListener('click', () => void this.start());
     toggle(this.muteAudio, (on) => this.call.setMuted('audio', on));
     toggle(this.muteVideo, (on) => this.call.setMuted('video', on));
-    toggle(this.audioOnly, (on) => {
-      this.signal.prefer(on);
-      this.tiles.setAudioOnly(on);
-      this.say(on ? 'Audio only: video from the others is hidden.' : 'Video is shown again.');
-    });
+    // The server confirms with `audio_only` or `video_resumed`, which update the tiles.
+    toggle(this.audioOnly, (on) => this.signal.prefer(on));
     this.leave.addEventListener('click', () => {
       this.signal.leave();
       this.finish('You left the call.');
@@ -92,8 +94,27 @@ class CallPage {
       this.say(w.resumed ? 'Reconnected. You are back in the call.' : 'You are in the call.');
       this.root.dataset.state = 'joined';
       this.participants(w.participants, false);
+      if (w.resumed) this.tiles.resendSizes();
     });
     s.on('participants', ({ list }) => this.participants(list, true));
+    s.on('audio_only', ({ reason }) => {
+      this.tiles.setAudioOnly(true);
+      this.bandwidth.hidden = reason !== 'low_bandwidth';
+      if (reason === 'low_bandwidth') {
+        this.say('Your connection is too slow for video: video is paused, sound continues.');
+      } else {
+        this.say('Audio only: video from the others is paused. Sound continues.');
+      }
+    });
+    s.on('video_resumed', () => {
+      this.bandwidth.hidden = true;
+      this.tiles.setAudioOnly(this.audioOnly.getAttribute('aria-pressed') === 'true');
+      this.say('Video is back.');
+    });
+    s.on('speaker', ({ participant }) => this.tiles.setSpeaker(participant));
+    s.on('quality', ({ participant, level }) => {
+      if (participant !== this.me) this.tiles.setConnection(participant, level);
+    });
     s.on('mute', ({ participant, kind, muted }) => {
       this.tiles.setMuted(participant, kind, muted);
       const what = kind === 'audio' ? 'microphone' : 'camera';
@@ -146,6 +167,8 @@ class CallPage {
       return;
     }
     byId('call-start', HTMLElement).hidden = true;
+    // `.actions { display: flex }` overrides `hidden` on #call-start: hide the button itself.
+    this.join.hidden = true;
     this.live.hidden = false;
     this.say('Connecting…');
     this.signal.connect();

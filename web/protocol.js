@@ -13,6 +13,17 @@
  */
 
 /**
+ * A participant's connection as the server measures it.
+ * @typedef {object} QualityReport
+ * @property {string} participant
+ * @property {'good' | 'fair' | 'poor'} level
+ * @property {number} loss_permille
+ * @property {number | null} rtt_ms
+ * @property {number} in_kbps
+ * @property {number} out_kbps
+ */
+
+/**
  * @typedef {object} Welcome
  * @property {string} participant
  * @property {string} room
@@ -29,6 +40,10 @@
  * @property {{sdp: string}} answer
  * @property {{list: Participant[]}} participants
  * @property {{participant: string, kind: 'audio' | 'video', muted: boolean}} mute
+ * @property {{reason: 'requested' | 'low_bandwidth'}} audio_only the server stopped sending video
+ * @property {{}} video_resumed
+ * @property {{participant: string}} speaker
+ * @property {QualityReport} quality
  * @property {{reason: string}} ejected
  * @property {{reason: string}} ended
  * @property {{code: string, message: string}} error
@@ -135,6 +150,25 @@ export class Signal extends EventTarget {
       case 'mute':
         this.emit('mute', { participant: msg.participant, kind: msg.kind, muted: msg.muted });
         break;
+      case 'audio_only':
+        this.emit('audio_only', { reason: msg.reason });
+        break;
+      case 'video_resumed':
+        this.emit('video_resumed', {});
+        break;
+      case 'speaker':
+        this.emit('speaker', { participant: msg.participant });
+        break;
+      case 'quality':
+        this.emit('quality', {
+          participant: msg.participant,
+          level: msg.level,
+          loss_permille: msg.loss_permille,
+          rtt_ms: msg.rtt_ms ?? null,
+          in_kbps: msg.in_kbps,
+          out_kbps: msg.out_kbps,
+        });
+        break;
       case 'ejected':
       case 'ended':
         this.finished = true;
@@ -207,6 +241,16 @@ export class Signal extends EventTarget {
   /** @param {boolean} audioOnly */
   prefer(audioOnly) {
     return this.send({ type: 'prefer', audio_only: audioOnly });
+  }
+
+  /**
+   * The size at which this client shows a participant's video (its simulcast layer).
+   * @param {string} participant
+   * @param {number} width CSS pixels
+   * @param {number} height CSS pixels
+   */
+  view(participant, width, height) {
+    return this.send({ type: 'view', participant, width, height });
   }
 
   /** @param {string} participant */

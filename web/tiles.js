@@ -1,5 +1,7 @@
 // Remote tiles: one per participant (the server's stream ids are participant ids, "p2"),
-// with their mute state and, for the host, a button that removes them from the call.
+// with their mute state, the active speaker, a weak connection, and, for the host, a
+// button that removes them from the call. Each tile's size goes to the server, which
+// sends the smallest simulcast layer that fills it.
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 
@@ -15,16 +17,27 @@ export function label(id) {
  * @property {HTMLElement} name
  * @property {HTMLElement} state
  * @property {Participant} participant
+ * @property {'good' | 'fair' | 'poor'} connection the server's measure of their connection
+ * @property {[number, number]} sent the size last reported to the server
  */
+
+/** A tile must change by more than this fraction before its new size is reported. */
+const RESIZE_STEP = 0.1;
 
 export class Tiles {
   /**
    * @param {HTMLElement} list the `<ul>` of tiles (the local preview is its first item)
    * @param {(id: string) => void} eject called when the host removes someone
+   * @param {(id: string, width: number, height: number) => void} view called when a
+   *   participant's video is shown at a new size
    */
-  constructor(list, eject) {
+  constructor(list, eject, view) {
     this.list = list;
     this.eject = eject;
+    this.view = view;
+    this.resized = new ResizeObserver((entries) => {
+      for (const entry of entries) this.measure(/** @type {HTMLVideoElement} */ (entry.target));
+    });
     this.canEject = false;
     this.audioOnly = false;
     /** @type {Map<string, Tile>} */
@@ -74,7 +87,23 @@ export class Tiles {
       });
       item.append(remove);
     }
-    return { item, video, name, state, participant: p };
+    this.resized.observe(video);
+    return { item, video, name, state, participant: p, connection: 'good', sent: [-1, -1] };
+  }
+
+  /** Reports a tile's new size when it changed enough to matter. @param {HTMLVideoElement} video */
+  measure(video) {
+    const id = video.closest('li')?.dataset.participant;
+    const tile = id ? this.tiles.get(id) : undefined;
+    if (!id || !tile) return;
+    const width = Math.round(video.clientWidth);
+    const height = Math.round(video.clientHeight);
+    const [w0, h0] = tile.sent;
+    const moved = (/** @type {number} */ a, /** @type {number} */ b) =>
+      (a === 0) !== (b === 0) || Math.abs(a - b) > RESIZE_STEP * Math.max(a, b);
+    if (!moved(width, w0) && !moved(height, h0)) return;
+    tile.sent = [width, height];
+    this.view(id, width, height);
   }
 
   /** @param {Tile} tile */
@@ -85,6 +114,7 @@ export class Tiles {
     if (p.audio_muted) notes.push('microphone off');
     if (p.video_muted) notes.push('camera off');
     if (p.audio_only) notes.push('audio only');
+    if (tile.connection === 'poor') notes.push('weak connection');
     tile.state.textContent = notes.join(', ');
     tile.item.dataset.connected = String(p.connected);
     tile.video.classList.toggle('hidden-video', this.audioOnly || p.video_muted);
@@ -124,10 +154,35 @@ export class Tiles {
     for (const tile of this.tiles.values()) this.render(tile);
   }
 
+  /** Marks who is speaking (nobody when `id` is not a remote participant). @param {string} id */
+  setSpeaker(id) {
+    for (const [other, tile] of this.tiles) tile.item.classList.toggle('speaking', other === id);
+  }
+
+  /**
+   * @param {string} id
+   * @param {'good' | 'fair' | 'poor'} level
+   */
+  setConnection(id, level) {
+    const tile = this.tiles.get(id);
+    if (!tile || tile.connection === level) return;
+    tile.connection = level;
+    this.render(tile);
+  }
+
+  /** Sizes are reported again after a reconnection: the server may have lost them. */
+  resendSizes() {
+    for (const tile of this.tiles.values()) {
+      tile.sent = [-1, -1];
+      this.measure(tile.video);
+    }
+  }
+
   /** @param {string} id */
   remove(id) {
     const tile = this.tiles.get(id);
     if (!tile) return;
+    this.resized.unobserve(tile.video);
     tile.video.srcObject = null;
     tile.item.remove();
     this.tiles.delete(id);

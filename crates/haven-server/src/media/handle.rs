@@ -2,6 +2,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use haven_media::MediaKind;
+
 use super::{MediaError, ParticipantId, RoomEvent, RoomId};
 
 /// The receiving end of a room's events (connections, departures, renegotiation offers).
@@ -28,12 +30,41 @@ pub(crate) enum Command {
         participant: ParticipantId,
         reply: oneshot::Sender<bool>,
     },
+    Control {
+        participant: ParticipantId,
+        control: Control,
+        reply: oneshot::Sender<Result<(), MediaError>>,
+    },
     End {
         reply: oneshot::Sender<()>,
     },
     /// Test hook: proves a panicking room ends alone.
     #[cfg(test)]
     Panic,
+}
+
+/// What a participant's client asks of the media it sends and receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// It muted (or unmuted) its microphone or camera: nothing of that kind is forwarded
+    /// from it meanwhile.
+    Mute {
+        /// Which.
+        kind: MediaKind,
+        /// Whether it is now muted.
+        muted: bool,
+    },
+    /// It wants sound only (or video again).
+    AudioOnly(bool),
+    /// It shows `publisher`'s video at this size in CSS pixels (which simulcast layer it needs).
+    Display {
+        /// Whose video.
+        publisher: ParticipantId,
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+    },
 }
 
 /// Commands a live room. Cheap to clone; the room ends when every handle is dropped.
@@ -100,6 +131,21 @@ impl RoomHandle {
     pub async fn remove(&self, participant: ParticipantId) -> Result<bool, MediaError> {
         self.ask(|reply| Command::Remove { participant, reply })
             .await
+    }
+
+    /// Applies a participant's control (mute, audio-only, display size). Fails with
+    /// [`MediaError::Room`] for a participant not (or no longer) in the media room.
+    pub async fn control(
+        &self,
+        participant: ParticipantId,
+        control: Control,
+    ) -> Result<(), MediaError> {
+        self.ask(|reply| Command::Control {
+            participant,
+            control,
+            reply,
+        })
+        .await?
     }
 
     /// Ends the room: every participant is removed and its routes dropped; when this

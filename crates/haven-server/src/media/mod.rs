@@ -31,8 +31,8 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
 
-pub use handle::{RoomEvents, RoomHandle};
-pub use haven_media::{ParticipantId, RoomEvent};
+pub use handle::{Control, RoomEvents, RoomHandle};
+pub use haven_media::{AudioOnlyReason, ConnectionQuality, MediaKind, ParticipantId, RoomEvent};
 pub use stats::MediaStats;
 
 use registry::Registry;

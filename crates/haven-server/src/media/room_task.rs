@@ -14,7 +14,7 @@ use haven_media::{Datagram, ParticipantId, Room, RoomConfig, RoomEvent, RoomOutp
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-use super::handle::{Command, RoomEvents, RoomHandle};
+use super::handle::{Command, Control, RoomEvents, RoomHandle};
 use super::registry::Incoming;
 use super::stats::bump;
 use super::{MediaError, RoomId, Shared, tcp};
@@ -211,6 +211,24 @@ impl RoomTask {
                 let present = self.room.remove(participant);
                 self.forget(participant);
                 let _ = reply.send(present);
+            }
+            Command::Control {
+                participant,
+                control,
+                reply,
+            } => {
+                let done = match control {
+                    Control::Mute { kind, muted } => self.room.set_muted(participant, kind, muted),
+                    Control::AudioOnly(on) => self.room.set_audio_only(now, participant, on),
+                    Control::Display {
+                        publisher,
+                        width,
+                        height,
+                    } => self
+                        .room
+                        .set_display_size(now, participant, publisher, width, height),
+                };
+                let _ = reply.send(done.map_err(MediaError::from));
             }
             // Handled in `run`, which must stop the loop.
             Command::End { reply } => drop(reply),

@@ -48,6 +48,11 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
                     }
                 }
                 p id="call-quality" class="call-quality" data-quality="unknown" { "Connection: not measured yet" }
+                p id="call-bandwidth" class="notice" hidden {
+                    "Your connection is too slow for video just now, so the video you receive is "
+                    "paused. You can still hear and be heard. Video comes back by itself when the "
+                    "connection improves; moving closer to your Wi-Fi router can help."
+                }
             }
             div id="call-ended" class="call-ended" role="alert" hidden {
                 h2 id="call-ended-title" tabindex="-1" { "The call has ended — the connection is closed" }

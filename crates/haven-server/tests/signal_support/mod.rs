@@ -294,8 +294,15 @@ impl MediaClient {
                 Incoming::Msg(m) if m["type"] == ty => return m,
                 // Negotiation is the client task's business; updates come and go.
                 Incoming::Msg(m)
-                    if ["participants", "mute", "offer", "answer"]
-                        .contains(&m["type"].as_str().unwrap_or_default()) => {}
+                    if [
+                        "participants",
+                        "mute",
+                        "offer",
+                        "answer",
+                        "quality",
+                        "speaker",
+                    ]
+                    .contains(&m["type"].as_str().unwrap_or_default()) => {}
                 other => panic!("{}: expected {ty:?}, got {other:?}", self.participant),
             }
         }

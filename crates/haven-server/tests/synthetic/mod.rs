@@ -11,7 +11,8 @@ use str0m::format::Codec;
 use str0m::media::{Frequency, MediaData, MediaTime, Mid};
 
 /// Publishes an Opus-sized audio frame every 20 ms and a VP8-like video frame every 33 ms
-/// once connected, with a keyframe every 30 frames and whenever one is asked for.
+/// once connected, with a keyframe every 30 frames and whenever one is asked for. Its audio
+/// carries an RFC 6464 level of -30 dBov, ordinary speech, so it can be the active speaker.
 pub struct Publisher {
     audio: Mid,
     video: Mid,
@@ -61,7 +62,15 @@ impl Publisher {
         let elapsed = now.duration_since(start).as_millis() as u64;
         if elapsed >= self.audio_frames * 20 {
             let time = MediaTime::new(self.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ);
-            write(rtc, self.audio, Codec::Opus, now, time, vec![0xFC; 80]);
+            write(
+                rtc,
+                self.audio,
+                Codec::Opus,
+                now,
+                time,
+                vec![0xFC; 80],
+                Some(SPEECH_DBOV),
+            );
             self.audio_frames += 1;
             return true;
         }
@@ -72,13 +81,16 @@ impl Publisher {
             let mut frame = vec![0x55; self.video_bytes];
             frame[0] = if key { 0x10 } else { 0x11 };
             let time = MediaTime::new(self.video_frames * 3000, Frequency::NINETY_KHZ);
-            write(rtc, self.video, Codec::Vp8, now, time, frame);
+            write(rtc, self.video, Codec::Vp8, now, time, frame, None);
             self.video_frames += 1;
             return true;
         }
         false
     }
 }
+
+/// The audio level of the synthetic speech, in dBov (0 is the loudest).
+const SPEECH_DBOV: i8 = -30;
 
 /// Counts a received frame under its publisher's stream id ("p1"…): (audio, video).
 pub fn count_frame(rtc: &Rtc, data: &MediaData, frames: &mut HashMap<String, (u64, u64)>) {
@@ -96,10 +108,21 @@ pub fn count_frame(rtc: &Rtc, data: &MediaData, frames: &mut HashMap<String, (u6
 
 /// Writes one frame, if the transceiver can send yet (a renegotiation may be under way; a
 /// frame it cannot take is simply not sent, as a browser would drop it).
-fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, data: Vec<u8>) {
-    let Some(writer) = rtc.writer(mid) else {
+fn write(
+    rtc: &mut Rtc,
+    mid: Mid,
+    codec: Codec,
+    now: Instant,
+    time: MediaTime,
+    data: Vec<u8>,
+    level: Option<i8>,
+) {
+    let Some(mut writer) = rtc.writer(mid) else {
         return;
     };
+    if let Some(level) = level {
+        writer = writer.audio_level(level, true);
+    }
     let Some(pt) = writer
         .payload_params()
         .find(|p| p.spec().codec == codec)

@@ -1,7 +1,8 @@
-//! Media messages: `offer`, `answer`, `candidate`, `mute`, `prefer`.
+//! Media messages: `offer`, `answer`, `candidate`, `mute`, `prefer`, `view`.
 
 use serde::Serialize;
 
+use super::session::parse_participant;
 use super::{ClientMsg, ErrorCode, Fields, MAX_SDP, ProtocolError};
 
 /// An SDP that starts with `v=0` and is at most [`MAX_SDP`] bytes. The media server parses
@@ -117,4 +118,41 @@ pub(super) fn prefer(mut f: Fields) -> Result<ClientMsg, ProtocolError> {
     let audio_only = f.bool("audio_only")?;
     f.finish()?;
     Ok(ClientMsg::Prefer { audio_only })
+}
+
+/// The largest tile side accepted, in CSS pixels: beyond any screen (an 8K display is 7680).
+const MAX_VIEW_SIDE: u64 = 16_384;
+
+pub(super) fn view(mut f: Fields) -> Result<ClientMsg, ProtocolError> {
+    let text = f.string("participant")?;
+    let participant = parse_participant(&text).ok_or_else(|| {
+        let shown: String = text.chars().take(40).collect();
+        ProtocolError::new(
+            ErrorCode::InvalidField,
+            format!(
+                "the field \"participant\" of \"view\" must be a participant id such as \"p2\", not {shown:?}"
+            ),
+        )
+    })?;
+    let width = view_side(&mut f, "width")?;
+    let height = view_side(&mut f, "height")?;
+    f.finish()?;
+    Ok(ClientMsg::View {
+        participant,
+        width,
+        height,
+    })
+}
+
+fn view_side(f: &mut Fields, name: &str) -> Result<u32, ProtocolError> {
+    let side = f.u64(name)?;
+    u32::try_from(side)
+        .ok()
+        .filter(|s| u64::from(*s) <= MAX_VIEW_SIDE)
+        .ok_or_else(|| {
+            ProtocolError::new(
+                ErrorCode::InvalidField,
+                format!("the field \"{name}\" of \"view\" must be at most {MAX_VIEW_SIDE} pixels"),
+            )
+        })
 }

@@ -6,7 +6,7 @@
 //! a sentence naming the problem. The server's messages are [`ServerMsg`].
 //!
 //! Files: `session.rs` (join, leave, ping, eject, end), `media.rs` (offer, answer,
-//! candidate, mute, prefer), `server.rs` (everything the server sends). `docs/protocol.md`
+//! candidate, mute, prefer, view), `server.rs` (everything the server sends). `docs/protocol.md`
 //! describes each message.
 
 mod media;
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use crate::media::ParticipantId;
 
 pub use media::{Candidate, Kind, Sdp};
-pub use server::{IceServer, ParticipantInfo, ServerMsg};
+pub use server::{AudioOnlyWhy, IceServer, ParticipantInfo, QualityLevel, ServerMsg};
 
 /// The protocol version this server speaks (`join`'s `"v"`).
 pub const PROTOCOL_VERSION: u64 = 1;
@@ -60,6 +60,15 @@ pub enum ClientMsg {
     Prefer {
         /// Whether the client wants audio only.
         audio_only: bool,
+    },
+    /// The size at which the client shows another participant's video.
+    View {
+        /// Whose video.
+        participant: ParticipantId,
+        /// Width in CSS pixels (0 when hidden).
+        width: u32,
+        /// Height in CSS pixels.
+        height: u32,
     },
     /// The host removes a participant.
     Eject {
@@ -193,13 +202,14 @@ pub fn parse(text: &str) -> Result<ClientMsg, ProtocolError> {
         "candidate" => media::candidate(fields.named("candidate"))?,
         "mute" => media::mute(fields.named("mute"))?,
         "prefer" => media::prefer(fields.named("prefer"))?,
+        "view" => media::view(fields.named("view"))?,
         other => {
             let shown: String = other.chars().take(40).collect();
             return Err(ProtocolError::new(
                 ErrorCode::UnknownType,
                 format!(
                     "unknown message type {shown:?}; expected one of join, offer, answer, \
-                     candidate, mute, prefer, eject, end, leave, ping"
+                     candidate, mute, prefer, view, eject, end, leave, ping"
                 ),
             ));
         }

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::{ErrorCode, Kind};
+use crate::media::{AudioOnlyReason, ConnectionQuality, ParticipantId};
 
 /// A message from the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,6 +46,33 @@ pub enum ServerMsg {
         /// Whether it is now muted.
         muted: bool,
     },
+    /// The server stopped sending this client video; sound continues.
+    AudioOnly {
+        /// Why: the client asked, or its connection cannot carry video.
+        reason: AudioOnlyWhy,
+    },
+    /// Video to this client resumed after `audio_only`.
+    VideoResumed {},
+    /// A different participant became the active speaker.
+    Speaker {
+        /// Who is speaking now.
+        participant: String,
+    },
+    /// A participant's connection as the server measures it (every few seconds).
+    Quality {
+        /// Whose connection.
+        participant: String,
+        /// The summary a person reads.
+        level: QualityLevel,
+        /// Packets lost, per thousand (the worse direction).
+        loss_permille: u16,
+        /// Round trip between the server and the participant, once measured.
+        rtt_ms: Option<u32>,
+        /// What the server received from the participant, kbit/s.
+        in_kbps: u32,
+        /// What the server sent the participant, kbit/s.
+        out_kbps: u32,
+    },
     /// The host removed this client; the connection closes next.
     Ejected {
         /// Why, for people.
@@ -78,6 +106,66 @@ impl ServerMsg {
         ServerMsg::Error {
             code: e.code,
             message: e.message,
+        }
+    }
+}
+
+/// Why a client receives audio only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioOnlyWhy {
+    /// The client sent `prefer` with `audio_only: true`.
+    Requested,
+    /// The server's estimate of the client's downlink is too low for video.
+    LowBandwidth,
+}
+
+impl From<AudioOnlyReason> for AudioOnlyWhy {
+    fn from(r: AudioOnlyReason) -> Self {
+        match r {
+            AudioOnlyReason::Requested => AudioOnlyWhy::Requested,
+            AudioOnlyReason::LowBandwidth => AudioOnlyWhy::LowBandwidth,
+        }
+    }
+}
+
+/// A connection's quality in three words, with the same thresholds as the browser's own
+/// indicator so the two never disagree about the same numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QualityLevel {
+    /// Under 2% loss and under 300 ms round trip.
+    Good,
+    /// Up to 8% loss or up to 600 ms round trip: pictures may soften.
+    Fair,
+    /// Worse: sound and pictures may break up.
+    Poor,
+}
+
+impl QualityLevel {
+    /// Classifies a measurement.
+    pub fn of(q: &ConnectionQuality) -> Self {
+        let rtt = q.rtt_ms.unwrap_or(0);
+        if q.loss_permille > 80 || rtt > 600 {
+            QualityLevel::Poor
+        } else if q.loss_permille > 20 || rtt > 300 {
+            QualityLevel::Fair
+        } else {
+            QualityLevel::Good
+        }
+    }
+}
+
+impl ServerMsg {
+    /// The `quality` message for a participant's measurement.
+    pub fn quality(participant: ParticipantId, q: &ConnectionQuality) -> ServerMsg {
+        ServerMsg::Quality {
+            participant: participant.to_string(),
+            level: QualityLevel::of(q),
+            loss_permille: q.loss_permille,
+            rtt_ms: q.rtt_ms,
+            in_kbps: q.in_kbps,
+            out_kbps: q.out_kbps,
         }
     }
 }

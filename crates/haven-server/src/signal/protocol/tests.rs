@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::media::ConnectionQuality;
 
 fn code(text: &str) -> (ErrorCode, String) {
     let e = parse(text).expect_err("the message is refused");
@@ -71,6 +72,14 @@ fn signal_parse_accepts_every_message_type() {
         (
             json!({"type": "prefer", "audio_only": true}),
             ClientMsg::Prefer { audio_only: true },
+        ),
+        (
+            json!({"type": "view", "participant": "p3", "width": 320, "height": 180}),
+            ClientMsg::View {
+                participant: ParticipantId::new(3),
+                width: 320,
+                height: 180,
+            },
         ),
         (
             json!({"type": "eject", "participant": "p12"}),
@@ -203,6 +212,21 @@ fn signal_parse_refuses_an_ill_typed_field() {
         &["\"participant\""],
     );
     assert_refused(
+        "{\"type\": \"view\", \"participant\": \"p2\", \"width\": -1, \"height\": 9}",
+        ErrorCode::InvalidField,
+        &["\"width\"", "whole number"],
+    );
+    assert_refused(
+        "{\"type\": \"view\", \"participant\": \"p2\", \"width\": 9, \"height\": 99999999999}",
+        ErrorCode::InvalidField,
+        &["\"height\"", "16384"],
+    );
+    assert_refused(
+        "{\"type\": \"view\", \"participant\": \"me\", \"width\": 9, \"height\": 9}",
+        ErrorCode::InvalidField,
+        &["\"participant\"", "\"me\""],
+    );
+    assert_refused(
         "{\"type\": \"candidate\", \"candidate\": 1}",
         ErrorCode::InvalidField,
         &["\"candidate\""],
@@ -285,4 +309,53 @@ fn signal_server_messages_have_the_documented_shape() {
         mute.to_json(),
         r#"{"type":"mute","participant":"p2","kind":"audio","muted":true}"#
     );
+    let quality = ServerMsg::quality(
+        ParticipantId::new(4),
+        &ConnectionQuality {
+            loss_permille: 31,
+            rtt_ms: Some(42),
+            in_kbps: 900,
+            out_kbps: 1200,
+            ..ConnectionQuality::default()
+        },
+    );
+    assert_eq!(
+        quality.to_json(),
+        r#"{"type":"quality","participant":"p4","level":"fair","loss_permille":31,"rtt_ms":42,"in_kbps":900,"out_kbps":1200}"#
+    );
+    let audio_only = ServerMsg::AudioOnly {
+        reason: AudioOnlyWhy::LowBandwidth,
+    };
+    assert_eq!(
+        audio_only.to_json(),
+        r#"{"type":"audio_only","reason":"low_bandwidth"}"#
+    );
+    assert_eq!(
+        ServerMsg::VideoResumed {}.to_json(),
+        r#"{"type":"video_resumed"}"#
+    );
+    let speaker = ServerMsg::Speaker {
+        participant: "p1".into(),
+    };
+    assert_eq!(
+        speaker.to_json(),
+        r#"{"type":"speaker","participant":"p1"}"#
+    );
+}
+
+#[test]
+fn signal_quality_levels_use_the_browser_thresholds() {
+    let level = |loss_permille, rtt_ms| {
+        QualityLevel::of(&ConnectionQuality {
+            loss_permille,
+            rtt_ms,
+            ..ConnectionQuality::default()
+        })
+    };
+    assert_eq!(level(0, None), QualityLevel::Good);
+    assert_eq!(level(20, Some(300)), QualityLevel::Good);
+    assert_eq!(level(21, Some(10)), QualityLevel::Fair);
+    assert_eq!(level(0, Some(301)), QualityLevel::Fair);
+    assert_eq!(level(81, Some(10)), QualityLevel::Poor);
+    assert_eq!(level(5, Some(601)), QualityLevel::Poor);
 }

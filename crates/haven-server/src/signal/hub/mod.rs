@@ -1,7 +1,10 @@
 //! One task per live room: the room's signalling owner. It holds the media room's handle,
 //! the participants (their seats, connections and states) and applies, one at a time,
 //! what connections ask ([`ToHub`]) and what the media room reports ([`RoomEvent`]).
-//! No lock: everything about a room is this task's.
+//! No lock: everything about a room is this task's. `media.rs` holds the half that talks
+//! to the media room: clients' controls going in, its events going out to clients.
+
+mod media;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,11 +17,11 @@ use tokio::time::Instant;
 use super::conn::{Close, Conn, ConnId};
 use super::live::{Live, LiveError, TEST_ROOM_LIFETIME};
 use super::protocol::{
-    ClientMsg, ErrorCode, IceServer, Kind, ParticipantInfo, ProtocolError, Sdp, ServerMsg,
+    ClientMsg, ErrorCode, IceServer, ParticipantInfo, ProtocolError, Sdp, ServerMsg,
 };
 use super::seats::SeatHash;
 use crate::media::turn::TurnCredentials;
-use crate::media::{ParticipantId, RoomEvent, RoomEvents, RoomHandle, RoomId};
+use crate::media::{ParticipantId, RoomEvents, RoomHandle, RoomId};
 
 /// Requests queued for a hub; connections wait when it is full.
 const INBOX: usize = 256;
@@ -91,6 +94,8 @@ struct Member {
     audio_muted: bool,
     video_muted: bool,
     audio_only: bool,
+    /// The size at which they show each other participant's video.
+    views: BTreeMap<ParticipantId, (u32, u32)>,
     /// The media room's offer they have not answered yet (re-sent when they reconnect).
     pending_offer: Option<String>,
 }
@@ -181,6 +186,7 @@ impl Hub {
                         audio_muted: false,
                         video_muted: false,
                         audio_only: false,
+                        views: BTreeMap::new(),
                         pending_offer: None,
                     },
                 );
@@ -217,30 +223,13 @@ impl Hub {
             ClientMsg::Answer(sdp) => self.answer(id, sdp).await,
             // ICE-lite: the server learns addresses from connectivity checks.
             ClientMsg::Candidate(_) => {}
-            ClientMsg::Mute { kind, muted } => {
-                if let Some(m) = self.members.get_mut(&id) {
-                    match kind {
-                        Kind::Audio => m.audio_muted = muted,
-                        Kind::Video => m.video_muted = muted,
-                    }
-                }
-                let msg = ServerMsg::Mute {
-                    participant: id.to_string(),
-                    kind,
-                    muted,
-                };
-                for (other, m) in &self.members {
-                    if let (true, Some(c)) = (*other != id, &m.conn) {
-                        c.send(msg.clone());
-                    }
-                }
-            }
-            ClientMsg::Prefer { audio_only } => {
-                if let Some(m) = self.members.get_mut(&id) {
-                    m.audio_only = audio_only;
-                }
-                self.broadcast_list(None);
-            }
+            ClientMsg::Mute { kind, muted } => self.mute(id, kind, muted).await,
+            ClientMsg::Prefer { audio_only } => self.prefer(id, audio_only).await,
+            ClientMsg::View {
+                participant,
+                width,
+                height,
+            } => self.view(id, participant, width, height).await,
             ClientMsg::Eject { participant } if host => self.eject(id, participant).await,
             ClientMsg::End if host => return Some("the host ended the call".to_owned()),
             ClientMsg::Eject { .. } | ClientMsg::End => self.refuse(
@@ -278,6 +267,9 @@ impl Hub {
                     if let Some(c) = &m.conn {
                         c.send(ServerMsg::Answer { sdp });
                     }
+                }
+                if !in_media {
+                    self.restore_controls(id).await;
                 }
             }
             Err(e) => self.refuse(
@@ -374,32 +366,6 @@ impl Hub {
             self.members.remove(&id);
         }
         self.broadcast_list(None);
-    }
-
-    fn media_event(&mut self, event: RoomEvent) {
-        match event {
-            RoomEvent::Offer { participant, sdp } => {
-                if let Some(m) = self.members.get_mut(&participant) {
-                    if let Some(c) = &m.conn {
-                        c.send(ServerMsg::Offer { sdp: sdp.clone() });
-                    }
-                    m.pending_offer = Some(sdp);
-                }
-            }
-            RoomEvent::Left {
-                participant,
-                reason,
-            } => {
-                if let Some(m) = self.members.get_mut(&participant) {
-                    tracing::info!(room = %self.id, %participant, ?reason, "left the media room");
-                    m.in_media = false;
-                    m.pending_offer = None;
-                }
-            }
-            // Connections, publications, keyframe requests and the like are not (yet) told
-            // to clients.
-            _ => {}
-        }
     }
 
     /// Ends the room: no new joins, the media room ended (nothing forwarded once that
