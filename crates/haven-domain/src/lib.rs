@@ -18,15 +18,22 @@
 //! - [`session`]: idle and absolute session expiry.
 //! - [`policy`]: an organisation's settings and how to describe a change.
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
+//! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
+//! - [`nhs`], [`phone`], [`birth`]: a patient's NHS number (Modulus 11), UK mobile
+//!   number and date of birth, parsed once at the edge with redacted `Debug`.
 //!
 //! Every parse failure is an [`Error`] whose `Display` is safe to show to
 //! the person who typed the input.
 
 pub mod audit;
+pub mod birth;
+pub mod consultation;
 pub mod email;
 pub mod ids;
 pub mod name;
+pub mod nhs;
 pub mod password;
+pub mod phone;
 pub mod policy;
 pub mod role;
 pub mod session;
@@ -37,10 +44,13 @@ pub mod totp;
 pub use time;
 
 pub use audit::{Actor, AuditRecord, BreakKind, ChainBreak, ChainVerifier, GENESIS_HASH};
+pub use birth::DateOfBirth;
 pub use email::Email;
 pub use ids::{ClinicId, OrgId, UserId};
 pub use name::{ClinicName, OrgName, PersonName};
+pub use nhs::NhsNumber;
 pub use password::{Password, PasswordHash, PasswordRejection};
+pub use phone::UkMobile;
 pub use policy::{IdentityCheck, InviteLifetime, OrgPolicy, PolicyChange};
 pub use role::{Role, Roles};
 pub use session::{Expiry, SessionTimeouts};
@@ -86,6 +96,33 @@ pub enum Error {
     /// A stored password hash was not an argon2id PHC string.
     #[error("stored password hash is not a valid argon2id PHC string")]
     InvalidPasswordHash,
+    /// An NHS number was malformed or failed its check digit; the text says how.
+    #[error("{0}")]
+    InvalidNhsNumber(&'static str),
+    /// A mobile number was malformed or not a UK mobile; the text says how.
+    #[error("{0}")]
+    InvalidPhone(&'static str),
+    /// A date was impossible, in the future or implausible; the text says how.
+    #[error("{0}")]
+    InvalidDate(&'static str),
+    /// A word (kind, status, outcome…) was not one of the known ones.
+    #[error("unknown {what} '{got}': expected one of {}", expected.trim_end_matches(", "))]
+    UnknownWord {
+        /// What was being named.
+        what: &'static str,
+        /// What was given, shortened.
+        got: String,
+        /// The accepted words, each followed by ", ".
+        expected: &'static str,
+    },
+    /// A consultation event that cannot happen in its current status.
+    #[error("a consultation that is {from} cannot {event}")]
+    IllegalTransition {
+        /// The status it is in.
+        from: consultation::Status,
+        /// What was attempted.
+        event: consultation::Event,
+    },
     /// An audit actor's kind and id did not fit together.
     #[error(
         "audit actor must be 'staff' with a user id, 'seat' with a seat id, or 'system' with no id"
