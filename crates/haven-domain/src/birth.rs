@@ -70,6 +70,15 @@ impl DateOfBirth {
         Self::from_parts(d, m, y, today)
     }
 
+    /// A date of birth read back from storage, where it was checked when it was written:
+    /// only the format is checked again, so a stored value never turns invalid with time.
+    pub fn from_stored(text: &str) -> Result<Self, Error> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        Date::parse(text, format)
+            .map(Self)
+            .map_err(|_| Error::InvalidDate("stored date of birth is not YYYY-MM-DD"))
+    }
+
     fn checked(date: Date, today: Date) -> Result<Self, Error> {
         if date > today {
             return Err(Error::InvalidDate("date of birth must be in the past"));
@@ -168,6 +177,13 @@ mod tests {
                 .age_on(TODAY),
             0
         );
+    }
+
+    #[test]
+    fn a_stored_date_reads_back_without_the_range_checks() {
+        let dob = DateOfBirth::parse_iso("1984-03-27", TODAY).unwrap();
+        assert_eq!(DateOfBirth::from_stored(&dob.iso()), Ok(dob));
+        assert!(DateOfBirth::from_stored("27/03/1984").is_err());
     }
 
     #[test]

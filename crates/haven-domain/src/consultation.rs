@@ -110,6 +110,19 @@ pub enum Outcome {
     TechnicalFailure,
 }
 
+/// Who an attendee is in the consultation; the record shows each person's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttendeeRole {
+    /// The patient or service user the consultation is about.
+    Patient,
+    /// A carer or family member.
+    Carer,
+    /// An interpreter.
+    Interpreter,
+    /// A member of staff joining a colleague.
+    Colleague,
+}
+
 /// How a patient prefers to receive their invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Contact {
@@ -189,6 +202,14 @@ words!(
     TechnicalFailure = "technical_failure"
 );
 words!(Contact, "preferred contact", Sms = "sms", Email = "email");
+words!(
+    AttendeeRole,
+    "attendee role",
+    Patient = "patient",
+    Carer = "carer",
+    Interpreter = "interpreter",
+    Colleague = "colleague"
+);
 words!(
     ChildAttendance,
     "attendance",

@@ -64,6 +64,23 @@ define_id!(
     /// Identifies a clinic within an organisation.
     ClinicId
 );
+define_id!(
+    /// Identifies a consultation.
+    ConsultationId
+);
+define_id!(
+    /// Identifies one person invited to a consultation (patient, carer, interpreter,
+    /// colleague).
+    AttendeeId
+);
+define_id!(
+    /// Identifies one message in the outbox.
+    MessageId
+);
+define_id!(
+    /// Identifies an organisation's API key.
+    ApiKeyId
+);
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,10 @@ pub enum Error {
     /// The row does not exist, or belongs to another organisation.
     #[error("not found")]
     NotFound,
+    /// The change is not allowed in the row's current state; the text says why and is
+    /// safe to show.
+    #[error("{0}")]
+    Refused(String),
     /// A stored value no longer parses; someone changed the database by hand.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

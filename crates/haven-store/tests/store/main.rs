@@ -4,6 +4,7 @@
 mod common;
 mod concurrency;
 mod conflicts;
+mod consultations;
 mod crash;
 mod parity;
 mod times;
