@@ -1,12 +1,13 @@
 //! Consultations round-trip every field on both engines, stay inside their organisation,
-//! and change status only as the domain's lifecycle allows.
+//! and change status only as the domain's lifecycle allows; their links work until they
+//! expire, are revoked, or the consultation is over; API keys work until revoked.
 
 use haven_domain::consultation::{
     AttendeeRole, ChildAttendance, Contact, Event, Kind, Outcome, Status,
 };
 use haven_domain::{
-    AttendeeId, ClinicId, ClinicName, ConsultationId, DateOfBirth, Email, NhsNumber, OrgId,
-    PersonName, UkMobile, UserId,
+    ApiKeyId, AttendeeId, ClinicId, ClinicName, ConsultationId, DateOfBirth, Email, NhsNumber,
+    OrgId, PersonName, UkMobile, UserId,
 };
 use haven_store::consultations::{BookedPatient, NewAttendee, NewConsultation};
 use haven_store::testing::fresh_database;
@@ -224,4 +225,119 @@ async fn status_follows_the_lifecycle_and_final_states_record_when() {
         tx.transition(&org, &id, Event::Admit, T0).await,
         Err(Error::Refused(_))
     ));
+}
+
+#[tokio::test]
+async fn a_link_works_until_it_expires_is_revoked_or_the_consultation_is_over() {
+    let db = fresh_database().await;
+    let store = connect(&db.url).await;
+    let org = new_org(&store, "Riverside").await;
+    let other = new_org(&store, "Hillside").await;
+    let clinic = new_clinic(&store, &org, "Physiotherapy").await;
+    let id = book(&store, &org, &clinic, None).await.unwrap();
+    let people = store.attendees(&org, &id).await.unwrap();
+    let (patient, carer) = (&people[0].id, &people[1].id);
+    let expires = T0 + Duration::hours(10);
+
+    let mut tx = store.begin().await.unwrap();
+    tx.add_invite_token(&org, patient, "hash-one", T0, expires)
+        .await
+        .unwrap();
+    tx.add_invite_token(&org, patient, "hash-two", T0, expires)
+        .await
+        .unwrap();
+    tx.add_invite_token(&org, carer, "hash-carer", T0, expires)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tx.add_invite_token(&other, patient, "hash-x", T0, expires)
+            .await,
+        Err(Error::NotFound)
+    ));
+    tx.commit().await.unwrap();
+    // A failed statement ends a PostgreSQL transaction: each refusal gets its own.
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.add_invite_token(&org, carer, "hash-one", T0, expires)
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    drop(tx);
+
+    let invite = store.invite("hash-two", T0).await.unwrap().expect("live");
+    assert_eq!(&invite.attendee.id, patient);
+    assert_eq!(invite.consultation.id, id);
+    assert_eq!(invite.expires_at, expires);
+    assert!(
+        store.invite("hash-one", expires).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(store.invite("no-such-hash", T0).await.unwrap().is_none());
+
+    // Removing the carer kills the carer's link only.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.revoke_attendee_invites(&other, carer, T0).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        tx.revoke_attendee_invites(&org, carer, T0).await.unwrap(),
+        1
+    );
+    tx.commit().await.unwrap();
+    assert!(store.invite("hash-carer", T0).await.unwrap().is_none());
+    assert!(store.invite("hash-one", T0).await.unwrap().is_some());
+
+    // A cancelled consultation's links are dead even before they are revoked.
+    let mut tx = store.begin().await.unwrap();
+    tx.transition(&org, &id, Event::Cancel, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.invite("hash-one", T0).await.unwrap().is_none());
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.revoke_consultation_invites(&org, &id, T0).await.unwrap(),
+        2
+    );
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_api_key_acts_for_its_organisation_until_revoked() {
+    let db = fresh_database().await;
+    let store = connect(&db.url).await;
+    let org = new_org(&store, "Riverside").await;
+    let other = new_org(&store, "Hillside").await;
+    let key = id(ApiKeyId::from_random);
+    let mut tx = store.begin().await.unwrap();
+    tx.create_api_key(&org, &key, "GP booking", "key-hash", T0)
+        .await
+        .unwrap();
+    tx.create_api_key(&other, &id(ApiKeyId::from_random), "GP booking", "h3", T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.create_api_key(&org, &id(ApiKeyId::from_random), "GP booking", "h2", T0)
+            .await,
+        Err(Error::Conflict(_))
+    ));
+    drop(tx);
+
+    let found = store.api_key("key-hash").await.unwrap().expect("live");
+    assert_eq!(
+        (found.id.clone(), found.org_id.clone()),
+        (key.clone(), org.clone())
+    );
+    assert_eq!(store.api_keys(&org).await.unwrap(), [found]);
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.revoke_api_key(&other, &key, T0).await,
+        Err(Error::NotFound)
+    ));
+    tx.revoke_api_key(&org, &key, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.api_key("key-hash").await.unwrap().is_none());
+    assert_eq!(store.api_keys(&org).await.unwrap()[0].revoked_at, Some(T0));
 }
