@@ -19,6 +19,7 @@
 //! - [`policy`]: an organisation's settings and how to describe a change.
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
+//! - [`uk_time`]: UK civil time (GMT/BST) for appointment times and link expiry.
 //! - [`nhs`], [`phone`], [`birth`]: a patient's NHS number (Modulus 11), UK mobile
 //!   number and date of birth, parsed once at the edge with redacted `Debug`.
 //!
@@ -39,6 +40,7 @@ pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod totp;
+pub mod uk_time;
 
 /// Re-exported so every crate in the workspace uses the same `time`.
 pub use time;
