@@ -167,8 +167,6 @@ class CallPage {
       return;
     }
     byId('call-start', HTMLElement).hidden = true;
-    // `.actions { display: flex }` overrides `hidden` on #call-start: hide the button itself.
-    this.join.hidden = true;
     this.live.hidden = false;
     this.say('Connecting…');
     this.signal.connect();

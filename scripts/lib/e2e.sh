@@ -2,8 +2,8 @@
 # The browser tests in tests/e2e: what they need on a fresh Debian machine, and how they
 # run. Source scripts/lib/deps.sh first; call from the repository root.
 #
-#   ensure_e2e_deps            Debian's chromium, iproute2, iptables, and tests/e2e's npm
-#                              packages (Playwright, axe-core, TypeScript)
+#   ensure_e2e_deps            Debian's chromium, iproute2, iptables, coturn, and tests/e2e's
+#                              npm packages (Playwright, axe-core, TypeScript)
 #   e2e_typecheck              tsc --checkJs --noEmit over the call client, web/*.js
 #   e2e_run [ARGS...]          Playwright (ARGS go to `playwright test`) in a private network
 #                              namespace with only loopback up; the tests start
@@ -49,9 +49,27 @@ ensure_e2e_node_modules() {
 	echo "$sum" >"$stamp"
 }
 
-# The call test blocks UDP inside the private namespace (live-call.spec.mjs).
+# The call tests block UDP, or one page's media path, inside the private namespace
+# (live-call.spec.mjs, live-call-network.spec.mjs); `ss`, which cuts a page's signalling
+# connection there, comes with iproute2.
 ensure_iptables() {
 	ensure_apt_package iptables iptables
+}
+
+# coturn's turnserver: live-call-relay.spec.mjs starts its own on loopback inside the
+# namespace. Debian's package also enables a system-wide coturn service with its default
+# configuration on port 3478 of every interface; when this function is what installed the
+# package, that service is stopped and disabled again, since nobody asked for it.
+ensure_coturn() {
+	command -v turnserver >/dev/null 2>&1 && return 0
+	ensure_apt_package turnserver coturn || return 1
+	if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+		local sudo=()
+		[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+		"${sudo[@]}" systemctl disable --now coturn.service >>"$DEPS_LOG" 2>&1 </dev/null ||
+			echo "e2e: could not stop the coturn service the package started (see $DEPS_LOG)" >&2
+	fi
+	return 0
 }
 
 ensure_e2e_deps() {
@@ -59,6 +77,7 @@ ensure_e2e_deps() {
 	ensure_chromium || ok=1
 	ensure_iproute2 || ok=1
 	ensure_iptables || ok=1
+	ensure_coturn || ok=1
 	# Under the run lock (see e2e_run): never replace node_modules under a running test.
 	mkdir -p "$HAVEN_E2E_OUT"
 	(

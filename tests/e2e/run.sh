@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the browser tests alone: installs what they need (Debian's chromium, iproute2, the
-# pinned npm packages), builds target/debug/haven, and runs Playwright inside a private
-# network namespace. Arguments go to `playwright test`, e.g.
+# Runs the browser tests alone: installs what they need (Debian's chromium, iproute2,
+# iptables and coturn, the pinned npm packages), builds target/debug/haven, and runs
+# Playwright inside a private network namespace. Arguments go to `playwright test`, e.g.
 #
 #   tests/e2e/run.sh                 everything
 #   tests/e2e/run.sh -g keyboard     only tests whose title matches

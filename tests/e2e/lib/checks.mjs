@@ -57,7 +57,7 @@ export async function axe(page) {
  * its own) may be wider; anything else that sticks out past the right edge is listed to
  * say why.
  */
-async function overflow(page) {
+export async function overflow(page) {
   return page.evaluate(async () => {
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const width = window.innerWidth;

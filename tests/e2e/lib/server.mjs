@@ -1,6 +1,7 @@
 // Playwright's global setup: starts `haven serve` on a fresh SQLite database and a free
 // loopback port, reads the one-time setup link from its standard output, and hands the
 // address to the tests through the environment. The returned function stops it again.
+// Tests that need a Haven with other options (a TURN relay) start their own (startHaven).
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -25,7 +26,7 @@ function assertPrivateNetwork() {
   }
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -36,23 +37,33 @@ function freePort() {
   });
 }
 
-export default async function globalSetup() {
-  assertPrivateNetwork();
+/**
+ * Starts `haven serve` on a fresh SQLite database and a free loopback port, with live media
+ * on a free port too, and waits for its one-time setup link. `args` are more options
+ * (`--turn-url …`); the log goes to $HAVEN_E2E_OUT/`name`.log. Returns where it listens
+ * and `stop()`, which ends it and removes its data.
+ * @param {{args?: string[], name?: string}} [options]
+ */
+export async function startHaven({ args: extra = [], name = 'server' } = {}) {
   const bin = process.env.HAVEN_BIN || path.join(repo, 'target', 'debug', 'haven');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist; build it first (cargo build -p haven)`);
   mkdirSync(outDir, { recursive: true });
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'haven-e2e-'));
   const databaseUrl = `sqlite://${dataDir}/haven.db?mode=rwc`;
   const port = await freePort();
-  const log = createWriteStream(path.join(outDir, 'server.log'));
+  const logFile = path.join(outDir, `${name}.log`);
+  const log = createWriteStream(logFile);
   // Live media on a free port of loopback (UDP and ICE-TCP).
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--database-url', databaseUrl];
-  args.push('--media-port', '0', '--media-public-ip', '127.0.0.1');
+  args.push('--media-port', '0', '--media-public-ip', '127.0.0.1', ...extra);
   const server = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HAVEN_LOG: process.env.HAVEN_LOG || 'info,sqlx=warn', NO_COLOR: '1' },
   });
   server.stderr.pipe(log);
+  // A test file's own Haven must not outlive the worker that started it.
+  const kill = () => server.kill('SIGKILL');
+  process.once('exit', kill);
 
   const cleanUp = () => {
     if (process.env.HAVEN_E2E_KEEP !== '1') rmSync(dataDir, { recursive: true, force: true });
@@ -74,7 +85,7 @@ export default async function globalSetup() {
       if (m) done(null, m[1]);
     });
     server.once('exit', (code, signal) =>
-      done(new Error(`haven serve exited (${code ?? signal}) before printing a setup link; see ${outDir}/server.log`)),
+      done(new Error(`haven serve exited (${code ?? signal}) before printing a setup link; see ${logFile}`)),
     );
   });
   let link;
@@ -92,17 +103,8 @@ export default async function globalSetup() {
   }
   server.stdout.pipe(log);
 
-  Object.assign(process.env, {
-    HAVEN_E2E_BASE: base,
-    HAVEN_E2E_SETUP_LINK: link,
-    HAVEN_E2E_DATABASE_URL: databaseUrl,
-    HAVEN_E2E_BIN: bin,
-    HAVEN_E2E_OUT: outDir,
-    // This run's own scratch space (lib/checks.mjs keeps its findings here).
-    HAVEN_E2E_RUN_DIR: dataDir,
-  });
-
-  return async () => {
+  const stop = async () => {
+    process.removeListener('exit', kill);
     if (server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((r) => server.once('exit', r));
       server.kill('SIGTERM');
@@ -113,4 +115,20 @@ export default async function globalSetup() {
     log.end();
     cleanUp();
   };
+  return { base, link, bin, databaseUrl, dataDir, stop };
+}
+
+export default async function globalSetup() {
+  assertPrivateNetwork();
+  const haven = await startHaven();
+  Object.assign(process.env, {
+    HAVEN_E2E_BASE: haven.base,
+    HAVEN_E2E_SETUP_LINK: haven.link,
+    HAVEN_E2E_DATABASE_URL: haven.databaseUrl,
+    HAVEN_E2E_BIN: haven.bin,
+    HAVEN_E2E_OUT: outDir,
+    // This run's own scratch space (lib/checks.mjs keeps its findings here).
+    HAVEN_E2E_RUN_DIR: haven.dataDir,
+  });
+  return haven.stop;
 }
