@@ -35,8 +35,8 @@ pub struct Consultation {
     pub status: Status,
     /// The appointment time.
     pub starts_at: OffsetDateTime,
-    /// The patient as booked.
-    pub patient: BookedPatient,
+    /// The patient as booked; none for a colleague meeting.
+    pub patient: Option<BookedPatient>,
     /// Where the patient is during the call, noted at admission.
     pub patient_location: Option<String>,
     /// How it went, once recorded.
@@ -98,8 +98,8 @@ pub struct NewConsultation<'a> {
     pub kind: Kind,
     /// The appointment time.
     pub starts_at: OffsetDateTime,
-    /// The patient.
-    pub patient: &'a BookedPatient,
+    /// The patient; none for a colleague meeting.
+    pub patient: Option<&'a BookedPatient>,
 }
 
 /// Someone to invite.
@@ -154,11 +154,14 @@ fn consultation_from_row(row: &AnyRow) -> Result<Consultation> {
         kind: required(row, "kind", Kind::parse)?,
         status: required(row, "status", Status::parse)?,
         starts_at: from_micros(row.try_get("starts_at")?),
-        patient: BookedPatient {
-            name: required(row, "patient_name", PersonName::parse)?,
-            dob: required(row, "patient_dob", DateOfBirth::from_stored)?,
-            nhs_number: optional(row, "nhs_number", NhsNumber::parse)?,
-            child_attendance: optional(row, "child_attendance", ChildAttendance::parse)?,
+        patient: match optional(row, "patient_name", PersonName::parse)? {
+            None => None,
+            Some(name) => Some(BookedPatient {
+                name,
+                dob: required(row, "patient_dob", DateOfBirth::from_stored)?,
+                nhs_number: optional(row, "nhs_number", NhsNumber::parse)?,
+                child_attendance: optional(row, "child_attendance", ChildAttendance::parse)?,
+            }),
         },
         patient_location: row.try_get("patient_location")?,
         outcome: optional(row, "outcome", Outcome::parse)?,
@@ -282,10 +285,10 @@ impl Tx {
         .bind(new.kind.as_str())
         .bind(Status::Booked.as_str())
         .bind(to_micros(new.starts_at))
-        .bind(p.name.as_str())
-        .bind(p.dob.iso())
-        .bind(p.nhs_number.as_ref().map(NhsNumber::as_str))
-        .bind(p.child_attendance.map(ChildAttendance::as_str))
+        .bind(p.map(|p| p.name.as_str()))
+        .bind(p.map(|p| p.dob.iso()))
+        .bind(p.and_then(|p| p.nhs_number.as_ref().map(NhsNumber::as_str)))
+        .bind(p.and_then(|p| p.child_attendance.map(ChildAttendance::as_str)))
         .bind(to_micros(now))
         .execute(self.conn())
         .await?;

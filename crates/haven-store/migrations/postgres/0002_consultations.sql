@@ -12,8 +12,9 @@ CREATE TABLE consultations (
     status           TEXT NOT NULL,
     starts_at        BIGINT NOT NULL,
     -- The patient as booked: what the clinician checks the patient's answers against.
-    patient_name     TEXT NOT NULL,
-    patient_dob      TEXT NOT NULL,
+    -- Both NULL for a colleague meeting, which has no patient.
+    patient_name     TEXT,
+    patient_dob      TEXT,
     nhs_number       TEXT,
     -- For a patient under 16: with_parent_or_guardian or alone_competent.
     child_attendance TEXT,

@@ -53,7 +53,7 @@ async fn book(
             clinician_id: clinician,
             kind: Kind::WithCarer,
             starts_at: T0 + Duration::hours(2),
-            patient: &patient,
+            patient: Some(&patient),
         },
         T0,
     )
@@ -107,7 +107,7 @@ async fn a_booking_reads_back_field_for_field() {
     assert_eq!(c.kind, Kind::WithCarer);
     assert_eq!(c.status, Status::Booked);
     assert_eq!(c.starts_at, T0 + Duration::hours(2));
-    assert_eq!(c.patient, patient());
+    assert_eq!(c.patient, Some(patient()));
     assert_eq!(c.created_at, T0);
     assert!(c.ended_at.is_none() && c.outcome.is_none() && c.patient_location.is_none());
 
@@ -340,4 +340,31 @@ async fn an_api_key_acts_for_its_organisation_until_revoked() {
     tx.commit().await.unwrap();
     assert!(store.api_key("key-hash").await.unwrap().is_none());
     assert_eq!(store.api_keys(&org).await.unwrap()[0].revoked_at, Some(T0));
+}
+
+#[tokio::test]
+async fn a_colleague_meeting_has_no_patient() {
+    let db = fresh_database().await;
+    let store = connect(&db.url).await;
+    let org = new_org(&store, "Riverside").await;
+    let clinic = new_clinic(&store, &org, "Physiotherapy").await;
+    let id = id(ConsultationId::from_random);
+    let mut tx = store.begin().await.unwrap();
+    tx.create_consultation(
+        &NewConsultation {
+            id: &id,
+            org_id: &org,
+            clinic_id: &clinic,
+            clinician_id: None,
+            kind: Kind::ColleagueMeeting,
+            starts_at: T0,
+            patient: None,
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let c = store.consultation(&org, &id).await.unwrap();
+    assert_eq!((c.kind, c.patient), (Kind::ColleagueMeeting, None));
 }
