@@ -40,7 +40,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::{Error, OrgId, UserId};
+use crate::{ApiKeyId, Error, OrgId, UserId};
 
 /// The `prev_hash` of the very first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -57,6 +57,8 @@ pub enum Actor {
     Seat(String),
     /// Haven itself (scheduled jobs, start-up).
     System,
+    /// A booking or GP system, by the organisation API key it used.
+    ApiKey(ApiKeyId),
 }
 
 impl Actor {
@@ -66,6 +68,7 @@ impl Actor {
             Actor::Staff(_) => "staff",
             Actor::Seat(_) => "seat",
             Actor::System => "system",
+            Actor::ApiKey(_) => "api_key",
         }
     }
 
@@ -75,6 +78,7 @@ impl Actor {
             Actor::Staff(user) => Some(user.as_str()),
             Actor::Seat(seat) => Some(seat),
             Actor::System => None,
+            Actor::ApiKey(key) => Some(key.as_str()),
         }
     }
 
@@ -92,6 +96,9 @@ impl Actor {
                 Ok(Actor::Seat(id.to_owned()))
             }
             ("system", None) => Ok(Actor::System),
+            ("api_key", Some(id)) => ApiKeyId::parse(id)
+                .map(Actor::ApiKey)
+                .map_err(|_| Error::InvalidActor),
             _ => Err(Error::InvalidActor),
         }
     }

@@ -127,7 +127,7 @@ pub enum Error {
     },
     /// An audit actor's kind and id did not fit together.
     #[error(
-        "audit actor must be 'staff' with a user id, 'seat' with a seat id, or 'system' with no id"
+        "audit actor must be 'staff' with a user id, 'seat' with a seat id, 'api_key' with a key id, or 'system' with no id"
     )]
     InvalidActor,
 }

@@ -372,6 +372,7 @@ fn actor_parts_round_trip() {
         Actor::Staff(user.clone()),
         Actor::Seat("seat-7".into()),
         Actor::System,
+        Actor::ApiKey(crate::ApiKeyId::from_random([4; 16])),
     ] {
         assert_eq!(
             Actor::from_parts(actor.kind(), actor.id()),
@@ -387,6 +388,8 @@ fn actor_parts_round_trip() {
         ("seat", Some("a\nb")),
         ("seat", Some(&long)),
         ("system", Some("x")),
+        ("api_key", None),
+        ("api_key", Some("not-a-key-id")),
         ("robot", None),
         ("", None),
     ];
