@@ -56,3 +56,27 @@ ensure_apt_package() {
 ensure_postgresql() {
 	ensure_apt_package '/usr/lib/postgresql/*/bin/initdb' postgresql
 }
+
+# The invitation tests check Haven against things no one here wrote: aiosmtpd (a
+# real SMTP server) and GOV.UK Notify's official client (notifications-python-client,
+# whose decode_jwt_token checks Haven's tokens). Both go into a virtual environment
+# under the target directory, never into the system's Python, at pinned versions.
+# Exports HAVEN_TEST_PYTHON (absolute: tests run from each crate's folder).
+ensure_python_test_deps() {
+	local venv=${CARGO_TARGET_DIR:-target}/pyenv
+	local packages=(aiosmtpd==1.4.6 notifications-python-client==13.0.0)
+	if ! "$venv/bin/python" -c 'import aiosmtpd, notifications_python_client' >/dev/null 2>&1; then
+		# Debian's python3 makes virtual environments only with python3-venv.
+		ensure_apt_package /usr/bin/python3 python3 || return 1
+		ensure_apt_package '/usr/lib/python3*/ensurepip/__init__.py' python3-venv || return 1
+		mkdir -p "$(dirname "$DEPS_LOG")"
+		echo "installing ${packages[*]} into $venv (log: $DEPS_LOG)"
+		if ! /usr/bin/python3 -m venv --clear "$venv" >>"$DEPS_LOG" 2>&1 ||
+			! "$venv/bin/pip" install -q "${packages[@]}" >>"$DEPS_LOG" 2>&1 </dev/null; then
+			echo "installing ${packages[*]} failed, see $DEPS_LOG" >&2
+			return 1
+		fi
+	fi
+	HAVEN_TEST_PYTHON=$(cd "$venv" && pwd)/bin/python
+	export HAVEN_TEST_PYTHON
+}

@@ -123,6 +123,29 @@ pub enum AttendeeRole {
     Colleague,
 }
 
+/// A step of one person's way into a consultation, recorded with its time for the
+/// journey funnel (how many invited people reached a working call, and where the others
+/// stopped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JourneyStep {
+    /// They opened their link.
+    LinkOpened,
+    /// They confirmed their name and date of birth.
+    DetailsEntered,
+    /// The pre-call check passed.
+    CheckPassed,
+    /// The pre-call check found a problem (the detail names which).
+    CheckFailed,
+    /// They reached the waiting area.
+    Waiting,
+    /// A clinician admitted them.
+    Admitted,
+    /// Their media flowed both ways.
+    MediaFlowing,
+    /// Their part in the call ended.
+    Ended,
+}
+
 /// How a patient prefers to receive their invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Contact {
@@ -202,6 +225,18 @@ words!(
     TechnicalFailure = "technical_failure"
 );
 words!(Contact, "preferred contact", Sms = "sms", Email = "email");
+words!(
+    JourneyStep,
+    "journey step",
+    LinkOpened = "link_opened",
+    DetailsEntered = "details_entered",
+    CheckPassed = "check_passed",
+    CheckFailed = "check_failed",
+    Waiting = "waiting",
+    Admitted = "admitted",
+    MediaFlowing = "media_flowing",
+    Ended = "ended"
+);
 words!(
     AttendeeRole,
     "attendee role",

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use haven_domain::SessionTimeouts;
 
+use crate::invites::CallbackToken;
+use crate::invites::notify::NotifyApiKey;
+use crate::invites::smtp::SmtpUrl;
 use crate::media::MediaConfig;
 use crate::media::turn::TurnSecret;
 
@@ -26,6 +29,68 @@ pub struct Config {
     pub session: SessionTimeouts,
     /// Live media: the media transport, TURN relays and signalling.
     pub media: MediaSettings,
+    /// How invitations are delivered.
+    pub invites: InviteSettings,
+}
+
+/// How invitations are delivered, and how often the outbox is looked at.
+#[derive(Debug, Clone)]
+pub struct InviteSettings {
+    /// The channel every new invitation uses.
+    pub channel: InviteChannel,
+    /// How often the outbox worker looks for due messages; `None` starts no worker (tests
+    /// call its step with simulated time instead).
+    pub poll_interval: Option<Duration>,
+}
+
+/// Where invitations go.
+#[derive(Debug, Clone)]
+pub enum InviteChannel {
+    /// Printed on the server's console with the link, for local use (the default).
+    Console,
+    /// Text messages and emails through GOV.UK Notify.
+    Notify(NotifySettings),
+    /// Emails through an SMTP server.
+    Smtp(SmtpSettings),
+}
+
+/// GOV.UK Notify settings.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    /// The API key (service id and secret).
+    pub api_key: NotifyApiKey,
+    /// Notify's address, without a trailing slash (tests point it at a stand-in).
+    pub base_url: String,
+    /// The text message template's id; without it, attendees who asked for a text message
+    /// cannot be invited.
+    pub sms_template: Option<String>,
+    /// The email template's id; without it, attendees who asked for email cannot be invited.
+    pub email_template: Option<String>,
+    /// The bearer token Notify presents on delivery receipts; without it, receipts are
+    /// refused and statuses stop at "sent".
+    pub callback_token: Option<CallbackToken>,
+}
+
+/// SMTP settings.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// The server, `smtp://host:port` or `smtps://user:password@host`.
+    pub url: SmtpUrl,
+    /// The sender of invitation emails.
+    pub from: lettre::message::Mailbox,
+}
+
+/// How often the outbox worker looks for due messages when serving.
+pub const DEFAULT_INVITE_POLL: Duration = Duration::from_secs(2);
+
+impl Default for InviteSettings {
+    /// The console channel, with the worker running.
+    fn default() -> InviteSettings {
+        InviteSettings {
+            channel: InviteChannel::Console,
+            poll_interval: Some(DEFAULT_INVITE_POLL),
+        }
+    }
 }
 
 /// Live media settings.
@@ -137,7 +202,7 @@ impl Config {
     }
 
     /// A configuration for tests: loopback, plain HTTP, default timeouts, media on the
-    /// listen address's IP and a free port.
+    /// listen address's IP and a free port, invitations on the console with no worker.
     pub fn for_tests(listen: SocketAddr) -> Config {
         Config {
             listen,
@@ -146,6 +211,11 @@ impl Config {
             trusted_proxies: TrustedProxies::default(),
             session: SessionTimeouts::default(),
             media: MediaSettings::for_tests(listen.ip()),
+            // No background worker: invitation tests drive its step in simulated time.
+            invites: InviteSettings {
+                channel: InviteChannel::Console,
+                poll_interval: None,
+            },
         }
     }
 }

@@ -71,6 +71,10 @@ pub enum Error {
     /// A unique value is taken (an email address, an organisation name).
     #[error("{0} is already in use")]
     Conflict(&'static str),
+    /// Not possible in the current state of things (cancelling a consultation that has
+    /// started); the text says why.
+    #[error("{0}")]
+    Refused(String),
     /// A failure of ours; the details go to the log, not to the user.
     #[error("internal error: {0}")]
     Internal(String),
@@ -81,6 +85,7 @@ impl From<haven_store::Error> for Error {
         match e {
             haven_store::Error::NotFound => Error::NotFound,
             haven_store::Error::Conflict(what) => Error::Conflict(what),
+            haven_store::Error::Refused(reason) => Error::Refused(reason),
             other => Error::Internal(other.to_string()),
         }
     }
@@ -118,6 +123,11 @@ impl IntoResponse for Error {
                 format!("Too many attempts. Try again in {minutes} minute(s)."),
             ),
             Error::Conflict(_) => (StatusCode::CONFLICT, "Already in use", self.to_string()),
+            Error::Refused(reason) => (
+                StatusCode::CONFLICT,
+                "Not possible now",
+                format!("{}.", capitalise(reason)),
+            ),
             Error::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
@@ -130,5 +140,15 @@ impl IntoResponse for Error {
             }
         };
         (status, pages::message_page(title, &message)).into_response()
+    }
+}
+
+/// The text with its first letter in upper case: domain messages complete a sentence
+/// ("must be…"), pages show them as one.
+pub(crate) fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }

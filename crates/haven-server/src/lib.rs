@@ -14,12 +14,16 @@
 //! - [`pii`] wraps personal data so it cannot reach a log by accident.
 //! - [`media`] is the media transport; [`signal`] the WebSocket signalling that drives it
 //!   (`/ws`) and the staff test room.
+//! - [`invites`] makes each participant's link and delivers invitations through the outbox
+//!   (console, GOV.UK Notify, SMTP), with Notify's delivery receipts.
 
+pub mod api;
 pub mod clock;
 mod config;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod invites;
 pub mod media;
 pub mod ops;
 mod pages;
@@ -31,7 +35,10 @@ pub mod web;
 use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, DEFAULT_RECONNECT_GRACE, MediaSettings, TlsFiles, TrustedProxies};
+pub use config::{
+    Config, DEFAULT_INVITE_POLL, DEFAULT_RECONNECT_GRACE, InviteChannel, InviteSettings,
+    MediaSettings, NotifySettings, SmtpSettings, TlsFiles, TrustedProxies,
+};
 pub use error::{Error, FieldErrors};
 pub use serve::{router, serve};
 

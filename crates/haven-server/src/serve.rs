@@ -11,7 +11,7 @@ use axum::routing::get;
 use rust_embed::Embed;
 
 use crate::web::{BODY_LIMIT, client_info, csrf, log_requests, security_headers};
-use crate::{AppState, Error, pages, signal};
+use crate::{AppState, Error, api, invites, pages, signal};
 
 /// Static files (styles, scripts), built into the binary.
 #[derive(Embed)]
@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::account::routes())
         .merge(pages::admin::routes())
         .merge(pages::clinics::routes())
+        .merge(pages::consultations::routes())
+        .merge(pages::join::routes())
         .merge(pages::audit::routes())
         .merge(signal::routes())
         .route("/assets/{*path}", get(asset))
@@ -62,14 +64,19 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Error::NotFound })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(csrf))
+        // Merged after the CSRF layer, so it alone skips it: Notify's receipts carry a
+        // bearer token, never cookies, and cannot hold a CSRF token.
+        .merge(invites::callbacks::routes())
+        // The API authenticates every call by a bearer key and sets no cookie: no CSRF.
+        .merge(api::routes())
         .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(from_fn_with_state(state.clone(), client_info))
         .layer(from_fn(log_requests))
         .with_state(state)
 }
 
-/// Starts the media server, then serves `router` on `listener` until the process is asked
-/// to stop.
+/// Starts the media server and the invitation worker, then serves `router` on `listener`
+/// until the process is asked to stop.
 pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::Result<()> {
     let config = state.config.clone();
     state
@@ -77,6 +84,8 @@ pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::
         .start_media()
         .await
         .map_err(|e| anyhow::anyhow!("media: {e}"))?;
+    // Runs until the process ends; a step that fails or panics is logged and retried.
+    let _outbox = invites::worker::spawn(&state).map_err(|e| anyhow::anyhow!("invites: {e}"))?;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();

@@ -81,6 +81,19 @@ pub struct Attendee {
     pub contact: Contact,
     /// When they were added.
     pub created_at: OffsetDateTime,
+    /// What they entered about themselves on joining, if they have.
+    pub confirmed: Option<Confirmed>,
+}
+
+/// A person's own answers on joining, which the clinician compares with the booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    /// The name they typed.
+    pub name: PersonName,
+    /// The date of birth they typed.
+    pub dob: DateOfBirth,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// A consultation to book.
@@ -123,8 +136,8 @@ const COLUMNS: &str = "id, org_id, clinic_id, clinician_id, kind, status, starts
      patient_name, patient_dob, nhs_number, child_attendance, patient_location, outcome, \
      outcome_note, created_at, ended_at";
 
-const ATTENDEE_COLUMNS: &str =
-    "id, consultation_id, role, name, mobile, email, contact, created_at";
+const ATTENDEE_COLUMNS: &str = "id, consultation_id, role, name, mobile, email, contact, \
+     created_at, confirmed_name, confirmed_dob, confirmed_at";
 
 /// Reads an optional stored column through a parser, naming the column if it is corrupt.
 fn optional<T, E: std::fmt::Display>(
@@ -181,6 +194,14 @@ fn attendee_from_row(row: &AnyRow) -> Result<Attendee> {
         email: optional(row, "email", Email::parse)?,
         contact: required(row, "contact", Contact::parse)?,
         created_at: from_micros(row.try_get("created_at")?),
+        confirmed: match optional(row, "confirmed_name", PersonName::parse)? {
+            None => None,
+            Some(name) => Some(Confirmed {
+                name,
+                dob: required(row, "confirmed_dob", DateOfBirth::from_stored)?,
+                at: from_micros(row.try_get("confirmed_at")?),
+            }),
+        },
     })
 }
 
@@ -368,6 +389,30 @@ impl Tx {
             }
         }
         Ok((before, after))
+    }
+
+    /// Records what an attendee entered about themselves on joining (replacing an earlier
+    /// answer: a mistyped date may be corrected).
+    pub async fn confirm_identity(
+        &mut self,
+        org: &OrgId,
+        attendee: &AttendeeId,
+        name: &PersonName,
+        dob: DateOfBirth,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE attendees SET confirmed_name = $1, confirmed_dob = $2, confirmed_at = $3 \
+             WHERE org_id = $4 AND id = $5",
+        )
+        .bind(name.as_str())
+        .bind(dob.iso())
+        .bind(to_micros(now))
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .execute(self.conn())
+        .await?;
+        found(done.rows_affected())
     }
 
     /// Records where the patient is during the call (noted by the clinician at admission).

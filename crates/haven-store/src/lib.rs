@@ -18,6 +18,7 @@ pub mod auth;
 pub mod consultations;
 mod error;
 pub mod invites;
+pub mod journey;
 pub mod orgs;
 pub mod outbox;
 pub mod testing;

@@ -35,7 +35,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the Haven service.
-    Serve(ServeArgs),
+    // Boxed: its options outweigh every other command's many times over.
+    Serve(Box<ServeArgs>),
     /// Manage organisations and staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -123,6 +124,59 @@ pub struct ServeArgs {
     /// [default: 30].
     #[arg(long, env = "HAVEN_RECONNECT_GRACE_SECONDS", value_name = "SECONDS")]
     pub reconnect_grace_seconds: Option<u32>,
+
+    /// How invitations are sent: console (print each link, for local use), notify (GOV.UK
+    /// Notify text messages and emails) or smtp (email only) [default: console].
+    #[arg(long, env = "HAVEN_INVITE_CHANNEL", value_name = "CHANNEL")]
+    pub invite_channel: Option<String>,
+
+    /// GOV.UK Notify API key (for --invite-channel notify).
+    // hide_env_values: `--help` must not print the key.
+    #[arg(
+        long,
+        env = "HAVEN_NOTIFY_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub notify_api_key: Option<String>,
+
+    /// GOV.UK Notify's address [default: https://api.notifications.service.gov.uk].
+    #[arg(long, env = "HAVEN_NOTIFY_BASE_URL", value_name = "URL")]
+    pub notify_base_url: Option<String>,
+
+    /// The Notify text message template's id; it may use ((first_name)), ((clinic)),
+    /// ((when)) and ((link)).
+    #[arg(long, env = "HAVEN_NOTIFY_SMS_TEMPLATE", value_name = "ID")]
+    pub notify_sms_template: Option<String>,
+
+    /// The Notify email template's id, with the same placeholders.
+    #[arg(long, env = "HAVEN_NOTIFY_EMAIL_TEMPLATE", value_name = "ID")]
+    pub notify_email_template: Option<String>,
+
+    /// The bearer token Notify sends with delivery receipts to /callbacks/notify (set the
+    /// same in Notify's callback settings) [default: none; statuses stop at "sent"].
+    #[arg(
+        long,
+        env = "HAVEN_NOTIFY_CALLBACK_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub notify_callback_token: Option<String>,
+
+    /// SMTP server for --invite-channel smtp: smtp://HOST:PORT, or
+    /// smtps://USER:PASSWORD@HOST for TLS with a password.
+    // hide_env_values: the URL may hold a password.
+    #[arg(
+        long,
+        env = "HAVEN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+
+    /// The sender of invitation emails, e.g. "Riverside Health <noreply@example.org>".
+    #[arg(long, env = "HAVEN_SMTP_FROM", value_name = "ADDRESS")]
+    pub smtp_from: Option<String>,
 }
 
 /// `haven admin …`
@@ -134,6 +188,23 @@ pub enum AdminCommand {
     /// Staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// API keys for booking and GP systems.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+/// `haven admin api-key …`
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Make a key for the booking API; it is printed once and only its hash is kept.
+    Create {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// A label for the key, unique in the organisation (e.g. "GP booking system").
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// `haven admin org …`

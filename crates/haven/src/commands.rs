@@ -10,7 +10,9 @@ use haven_server::ops::{Context, accounts, audit_log, orgs};
 use haven_server::{AppState, Clock, SystemClock};
 use haven_store::Store;
 
-use crate::cli::{AdminCommand, AuditCommand, Cli, Command, ExportFormat, OrgCommand, UserCommand};
+use crate::cli::{
+    AdminCommand, ApiKeyCommand, AuditCommand, Cli, Command, ExportFormat, OrgCommand, UserCommand,
+};
 use crate::config;
 
 /// A command's failure: what to print and the exit status.
@@ -124,6 +126,8 @@ async fn serve(url: &str, mut config: haven_server::Config) -> Result<(), Failur
         .local_addr()
         .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
     tracing::info!(listen = %bound, public_url = %config.public_url, engine = ?store.engine(), "Haven is running");
+    let channel = haven_server::invites::ops::channel(&config.invites);
+    tracing::info!(%channel, "invitations are sent by this channel");
     let state = AppState::new(store.clone(), config, clock);
     let result = haven_server::serve(state, listener).await;
     store.close().await;
@@ -182,6 +186,22 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
             println!("{link}");
             eprintln!(
                 "This link works once, for one hour. Give it to the user in person or by phone."
+            );
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::Create { org, name }) => {
+            let org_name = OrgName::parse(&org).map_err(|e| usage(format!("--org: {e}")))?;
+            let org = store.org_by_name(&org_name).await?.ok_or_else(|| {
+                refused(format!(
+                    "--org: no organisation is called {:?}",
+                    org_name.as_str()
+                ))
+            })?;
+            let key = orgs::create_api_key(store, &system(), &org.id, &name).await?;
+            println!("{key}");
+            eprintln!(
+                "This key is shown only now: store it in the booking system's secret store. \
+                 It acts for {} through the API at {public_url}/api/v1.",
+                org_name.as_str()
             );
         }
         AdminCommand::User(UserCommand::Disable { email }) => {

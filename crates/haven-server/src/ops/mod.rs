@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit_log;
+pub mod booking;
 pub mod orgs;
 pub mod signin;
 

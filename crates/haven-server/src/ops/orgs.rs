@@ -110,3 +110,36 @@ pub(crate) fn invalid(field: &'static str, e: impl std::fmt::Display) -> Error {
     errors.add(field, e.to_string());
     Error::Invalid(errors)
 }
+
+/// Makes an API key for a booking or GP system; returns the key, shown this once (only its
+/// hash is kept). The label must be unique within the organisation.
+pub async fn create_api_key(
+    store: &haven_store::Store,
+    ctx: &Context,
+    org: &OrgId,
+    label: &str,
+) -> Result<String, Error> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "name",
+            "The key's name must be 1 to 100 characters, on one line",
+        );
+        return Err(Error::Invalid(errors));
+    }
+    let id = new_id(haven_domain::ApiKeyId::from_random);
+    let (key, hash) = crate::api::new_api_key();
+    let mut tx = store.begin().await?;
+    tx.create_api_key(org, &id, label, &hash, ctx.now).await?;
+    ctx.audit(
+        &mut tx,
+        Some(org),
+        "api_key.create",
+        &format!("api_key:{id}"),
+        label,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(key)
+}

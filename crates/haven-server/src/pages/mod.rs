@@ -6,7 +6,10 @@ pub mod admin;
 pub mod audit;
 pub mod call;
 pub mod clinics;
+pub mod consultations;
+pub mod form;
 pub mod home;
+pub mod join;
 pub mod setup;
 pub mod signin;
 
@@ -35,6 +38,9 @@ pub fn layout(title: &str, who: Option<&SignedIn>, content: Markup) -> Markup {
                         nav aria-label="Main" {
                             ul {
                                 li { a href="/" { "Home" } }
+                                @if [Role::Clinician, Role::Receptionist, Role::Admin].iter().any(|r| who.user.roles.contains(*r)) {
+                                    li { a href="/consultations" { "Consultations" } }
+                                }
                                 @if who.user.roles.contains(Role::Admin) {
                                     li { a href="/admin/users" { "Users" } }
                                     li { a href="/admin/clinics" { "Clinics" } }

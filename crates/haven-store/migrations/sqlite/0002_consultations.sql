@@ -38,7 +38,11 @@ CREATE TABLE attendees (
     mobile          TEXT,
     email           TEXT,
     contact         TEXT NOT NULL,
-    created_at      BIGINT NOT NULL
+    created_at      BIGINT NOT NULL,
+    -- What the person entered on joining, for the clinician to compare with the booking.
+    confirmed_name  TEXT,
+    confirmed_dob   TEXT,
+    confirmed_at    BIGINT
 );
 CREATE INDEX attendees_consultation ON attendees (consultation_id);
 

@@ -3,7 +3,7 @@
 //! expire, are revoked, or the consultation is over; API keys work until revoked.
 
 use haven_domain::consultation::{
-    AttendeeRole, ChildAttendance, Contact, Event, Kind, Outcome, Status,
+    AttendeeRole, ChildAttendance, Contact, Event, JourneyStep, Kind, Outcome, Status,
 };
 use haven_domain::{
     ApiKeyId, AttendeeId, ClinicId, ClinicName, ConsultationId, DateOfBirth, Email, NhsNumber,
@@ -367,4 +367,46 @@ async fn a_colleague_meeting_has_no_patient() {
     tx.commit().await.unwrap();
     let c = store.consultation(&org, &id).await.unwrap();
     assert_eq!((c.kind, c.patient), (Kind::ColleagueMeeting, None));
+}
+
+#[tokio::test]
+async fn a_persons_answers_and_journey_are_kept_within_their_organisation() {
+    let db = fresh_database().await;
+    let store = connect(&db.url).await;
+    let org = new_org(&store, "Riverside").await;
+    let other = new_org(&store, "Hillside").await;
+    let clinic = new_clinic(&store, &org, "Physiotherapy").await;
+    let id = book(&store, &org, &clinic, None).await.unwrap();
+    let patient = store.attendees(&org, &id).await.unwrap()[0].id.clone();
+    let name = PersonName::parse("Sam Patient").unwrap();
+    let dob = DateOfBirth::parse_iso("2012-05-05", date!(2025 - 01 - 06)).unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(matches!(
+        tx.confirm_identity(&other, &patient, &name, dob, T0).await,
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        tx.journey_step(&other, &patient, JourneyStep::LinkOpened, None, T0)
+            .await,
+        Err(Error::NotFound)
+    ));
+    tx.confirm_identity(&org, &patient, &name, dob, T0)
+        .await
+        .unwrap();
+    tx.journey_step(
+        &org,
+        &patient,
+        JourneyStep::CheckFailed,
+        Some("camera_denied"),
+        T0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let confirmed = store.attendee(&org, &patient).await.unwrap().confirmed;
+    assert_eq!(
+        confirmed.map(|c| (c.name, c.dob, c.at)),
+        Some((name, dob, T0))
+    );
 }

@@ -6,5 +6,6 @@ mod concurrency;
 mod conflicts;
 mod consultations;
 mod crash;
+mod outbox;
 mod parity;
 mod times;
