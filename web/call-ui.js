@@ -36,7 +36,11 @@ class CallPage {
   /** @param {HTMLElement} root */
   constructor(root) {
     this.root = root;
-    this.seat = root.dataset.seat || undefined;
+    const what = {
+      seat: root.dataset.seat || undefined,
+      invite: root.dataset.invite || undefined,
+      consultation: root.dataset.consultation || undefined,
+    };
     this.status = byId('call-status', HTMLElement);
     this.join = byId('call-join', HTMLButtonElement);
     this.live = byId('call-live', HTMLElement);
@@ -47,7 +51,9 @@ class CallPage {
     this.audioOnly = byId('audio-only', HTMLButtonElement);
     this.leave = byId('leave-call', HTMLButtonElement);
     this.endCall = maybeButton('end-call');
-    this.signal = new Signal(socketUrl(), this.seat);
+    this.waiting = byId('call-waiting', HTMLElement);
+    this.notice = byId('call-notice', HTMLElement);
+    this.signal = new Signal(socketUrl(), what);
     // A diagnostic switch (also used by the tests): only TURN relays, as if UDP and TCP
     // to the media server were blocked.
     const relayOnly = localStorage.getItem('haven-ice-policy') === 'relay';
@@ -97,6 +103,17 @@ class CallPage {
       if (w.resumed) this.tiles.resendSizes();
     });
     s.on('participants', ({ list }) => this.participants(list, true));
+    s.on('stage', ({ stage }) => {
+      this.root.dataset.stage = stage;
+      this.waiting.hidden = stage !== 'waiting';
+      if (stage === 'waiting') this.say('You are in the waiting room. The clinician will let you in.');
+      else if (stage === 'held') this.say('You are on hold. The clinician will be back with you shortly.');
+      else this.say('You are in the consultation.');
+    });
+    s.on('notice', ({ text }) => {
+      this.notice.textContent = `Message from the clinic: ${text}`;
+      this.notice.hidden = false;
+    });
     s.on('audio_only', ({ reason }) => {
       this.tiles.setAudioOnly(true);
       this.bandwidth.hidden = reason !== 'low_bandwidth';

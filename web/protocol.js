@@ -44,6 +44,8 @@
  * @property {{}} video_resumed
  * @property {{participant: string}} speaker
  * @property {QualityReport} quality
+ * @property {{stage: 'waiting' | 'admitted' | 'held'}} stage where this client is in a consultation
+ * @property {{text: string}} notice a message from the clinic to someone waiting
  * @property {{reason: string}} ejected
  * @property {{reason: string}} ended
  * @property {{code: string, message: string}} error
@@ -62,12 +64,14 @@ const FATAL = new Set(['unauthenticated', 'unsupported_version', 'room_ended', '
 export class Signal extends EventTarget {
   /**
    * @param {string} url the `/ws` address (`wss://` under HTTPS)
-   * @param {string | undefined} seat the invitation's seat token; none for the host
+   * @param {{seat?: string, invite?: string, consultation?: string}} what what to join: a test
+   *   room's seat token, a consultation's invitation token, or (staff) a consultation id;
+   *   nothing for the test room the signed-in staff member hosts
    */
-  constructor(url, seat) {
+  constructor(url, what) {
     super();
     this.url = url;
-    this.seat = seat;
+    this.what = what;
     /** @type {WebSocket | null} */
     this.ws = null;
     /** Whether a `welcome` has been had on some connection. */
@@ -105,9 +109,11 @@ export class Signal extends EventTarget {
     const ws = new WebSocket(this.url);
     this.ws = ws;
     ws.onopen = () => {
-      /** @type {{type: 'join', v: number, seat?: string}} */
+      /** @type {{type: 'join', v: number, seat?: string, invite?: string, consultation?: string}} */
       const join = { type: 'join', v: PROTOCOL_VERSION };
-      if (this.seat) join.seat = this.seat;
+      if (this.what.seat) join.seat = this.what.seat;
+      if (this.what.invite) join.invite = this.what.invite;
+      if (this.what.consultation) join.consultation = this.what.consultation;
       this.send(join);
       clearInterval(this.pinger);
       this.pinger = setInterval(() => this.send({ type: 'ping' }), PING_EVERY_MS);
@@ -149,6 +155,12 @@ export class Signal extends EventTarget {
         break;
       case 'mute':
         this.emit('mute', { participant: msg.participant, kind: msg.kind, muted: msg.muted });
+        break;
+      case 'stage':
+        this.emit('stage', { stage: msg.stage });
+        break;
+      case 'notice':
+        this.emit('notice', { text: String(msg.text ?? '') });
         break;
       case 'audio_only':
         this.emit('audio_only', { reason: msg.reason });

@@ -77,6 +77,45 @@ impl Room {
         Ok(())
     }
 
+    /// Keeps a participant apart (`true`: waiting to be admitted, or on hold) or brings it
+    /// in. Apart, its connection stays up, so admission starts the call at once, but no
+    /// media is forwarded to or from it and it is never the active speaker. Brought in,
+    /// its video starts at keyframes the room asks for.
+    pub fn set_apart(&mut self, participant: ParticipantId, apart: bool) -> Result<(), Error> {
+        if !self.participants.contains_key(&participant) {
+            return Err(Error::UnknownParticipant(participant));
+        }
+        let changed = if apart {
+            self.apart.insert(participant)
+        } else {
+            self.apart.remove(&participant)
+        };
+        if changed && !apart {
+            self.restart_video(participant);
+        }
+        self.next_evaluation = self.now;
+        Ok(())
+    }
+
+    /// Video between `participant` and everyone else starts over: its decoders and theirs
+    /// wait for the keyframes the next evaluation asks for.
+    fn restart_video(&mut self, participant: ParticipantId) {
+        for (id, p) in self.participants.iter_mut() {
+            for out in p.tracks_out.iter_mut() {
+                if out.kind == MediaKind::Video && (*id == participant || out.source.origin == participant) {
+                    out.switch.restart();
+                }
+            }
+        }
+    }
+
+    /// Whether a participant is kept apart; `None` for an unknown participant.
+    pub fn is_apart(&self, participant: ParticipantId) -> Option<bool> {
+        self.participants
+            .contains_key(&participant)
+            .then(|| self.apart.contains(&participant))
+    }
+
     /// Whether `participant` muted this kind; `None` for an unknown participant.
     pub fn is_muted(&self, participant: ParticipantId, kind: MediaKind) -> Option<bool> {
         Some(self.participants.get(&participant)?.is_muted(kind))

@@ -1,6 +1,6 @@
 //! The room: many participants, one owner, forwarding between them.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
@@ -45,6 +45,9 @@ pub struct Room {
     pub(crate) participants: BTreeMap<ParticipantId, Participant>,
     /// Every track published in the room, to offer to participants who join later.
     published: Vec<(TrackRef, MediaKind)>,
+    /// Participants kept apart (waiting to be admitted, or on hold): connected, but nothing
+    /// is forwarded to or from them.
+    pub(crate) apart: HashSet<ParticipantId>,
     /// Remote addresses learned from accepted datagrams: the fast path of demultiplexing.
     by_addr: HashMap<SocketAddr, ParticipantId>,
     /// Output ready for the owner.
@@ -73,6 +76,7 @@ impl Room {
             speakers: Speakers::default(),
             participants: BTreeMap::new(),
             published: Vec::new(),
+            apart: HashSet::new(),
             by_addr: HashMap::new(),
             outputs: VecDeque::new(),
             propagate: VecDeque::new(),
@@ -292,13 +296,15 @@ impl Room {
                 let Some(kind) = kind.map(|t| t.kind) else {
                     return;
                 };
-                if publisher.is_muted(kind) {
+                if publisher.is_muted(kind) || self.apart.contains(&origin) {
                     return;
                 }
                 if kind == MediaKind::Audio {
                     self.speakers.record(origin, data.ext_vals.audio_level);
                 }
-                for id in self.others(origin) {
+                let mut subscribers = self.others(origin);
+                subscribers.retain(|id| !self.apart.contains(id));
+                for id in subscribers {
                     if self.with(id, |p| p.write_media(origin, &data)) == Some(true) {
                         self.stats.forwarded_frames += 1;
                     }
@@ -362,6 +368,7 @@ impl Room {
             return false;
         }
         self.by_addr.retain(|_, p| *p != id);
+        self.apart.remove(&id);
         self.outputs.retain(
             |o| !matches!(o, RoomOutput::Transmit { participant, .. } if *participant == id),
         );

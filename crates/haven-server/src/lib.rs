@@ -58,7 +58,11 @@ pub struct AppState {
 impl AppState {
     /// A state for `store` with `config` and the given clock.
     pub fn new(store: haven_store::Store, config: Config, clock: Arc<dyn Clock>) -> AppState {
-        let live = Arc::new(signal::Live::new(config.media.clone(), clock.clone()));
+        let live = Arc::new(signal::Live::new(
+            config.media.clone(),
+            clock.clone(),
+            store.clone(),
+        ));
         AppState {
             store,
             clock,

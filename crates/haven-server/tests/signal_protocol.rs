@@ -23,11 +23,11 @@ async fn signal_every_malformed_message_gets_a_named_error_and_the_server_keeps_
 
     let big = format!(
         "{{\"type\":\"ping\",\"pad\":\"{}\"}}",
-        "x".repeat(70 * 1024)
+        "x".repeat(330 * 1024)
     );
-    let big_sdp = format!("v=0\r\n{}", "a".repeat(33 * 1024));
+    let big_sdp = format!("v=0\r\n{}", "a".repeat(257 * 1024));
     let cases: Vec<(String, &str, &str)> = vec![
-        (big, "too_large", "65536"),
+        (big, "too_large", "327680"),
         ("{\"type\":".into(), "invalid_json", "JSON"),
         ("[]".into(), "not_an_object", "object"),
         ("{\"sdp\":\"v=0\"}".into(), "missing_type", "\"type\""),
@@ -59,7 +59,7 @@ async fn signal_every_malformed_message_gets_a_named_error_and_the_server_keeps_
         (
             json!({"type": "offer", "sdp": big_sdp}).to_string(),
             "invalid_sdp",
-            "32768",
+            "262144",
         ),
         (
             json!({"type": "join", "v": 1}).to_string(),

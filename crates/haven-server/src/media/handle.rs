@@ -56,6 +56,8 @@ pub enum Control {
     },
     /// It wants sound only (or video again).
     AudioOnly(bool),
+    /// Keep it apart from the call (waiting to be admitted, or on hold), or bring it in.
+    Apart(bool),
     /// It shows `publisher`'s video at this size in CSS pixels (which simulcast layer it needs).
     Display {
         /// Whose video.

@@ -220,6 +220,7 @@ impl RoomTask {
                 let done = match control {
                     Control::Mute { kind, muted } => self.room.set_muted(participant, kind, muted),
                     Control::AudioOnly(on) => self.room.set_audio_only(now, participant, on),
+                    Control::Apart(apart) => self.room.set_apart(participant, apart),
                     Control::Display {
                         publisher,
                         width,

@@ -2,6 +2,7 @@
 //! domain types, makes its change and writes its audit entry in one transaction.
 
 pub mod accounts;
+pub mod admission;
 pub mod audit_log;
 pub mod booking;
 pub mod orgs;

@@ -6,21 +6,29 @@ use maud::{Markup, html};
 
 /// Whose view of the call.
 pub enum CallRole<'a> {
-    /// The staff member hosting the room (joins with the session): may eject and end.
+    /// The staff member hosting the test room (joins with the session): may eject and end.
     Host,
-    /// A guest admitted by the seat token from the invitation link.
+    /// A guest admitted by the seat token from a test room's invitation link.
     Guest { seat: &'a str },
+    /// A clinician in a consultation (joins with the session and the consultation's id).
+    Clinician { consultation: &'a str },
+    /// Someone invited to a consultation, by the token of their link: they wait until
+    /// admitted.
+    Invited { invite: &'a str },
 }
 
 /// The call: status line, join button, tiles, controls and the "ended" state.
 pub fn call_panel(role: CallRole<'_>) -> Markup {
-    let (seat, host) = match role {
-        CallRole::Host => (None, true),
-        CallRole::Guest { seat } => (Some(seat), false),
+    let (seat, invite, consultation, host) = match role {
+        CallRole::Host => (None, None, None, true),
+        CallRole::Guest { seat } => (Some(seat), None, None, false),
+        CallRole::Clinician { consultation } => (None, None, Some(consultation), true),
+        CallRole::Invited { invite } => (None, Some(invite), None, false),
     };
     html! {
         section id="call" class="call" aria-labelledby="call-title"
-            data-seat=[seat] data-host=(if host { "true" } else { "false" }) {
+            data-seat=[seat] data-invite=[invite] data-consultation=[consultation]
+            data-host=(if host { "true" } else { "false" }) {
             h2 id="call-title" { "The call" }
             p id="call-status" class="call-status" role="status" aria-live="polite" {
                 "You have not joined the call yet. Joining turns on your camera and microphone."
@@ -29,7 +37,14 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
                 p class="notice" { "The call needs JavaScript. Turn it on for this site, then reload the page." }
             }
             div id="call-start" class="actions" {
-                button id="call-join" type="button" { "Join the call" }
+                button id="call-join" type="button" {
+                    @if invite.is_some() { "Start the check" } @else { "Join the call" }
+                }
+            }
+            div id="call-waiting" class="notice" hidden {
+                h2 { "You are in the waiting room" }
+                p { "The clinician will let you in when they are ready. Keep this page open; you can see yourself below while you wait." }
+                p id="call-notice" class="call-notice" role="status" aria-live="assertive" hidden {}
             }
             div id="call-live" hidden {
                 ul id="tiles" class="tiles" aria-label="People in the call" {
@@ -44,7 +59,9 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
                     button id="audio-only" type="button" class="secondary" aria-pressed="false" { "Audio only" }
                     button id="leave-call" type="button" class="secondary" { "Leave the call" }
                     @if host {
-                        button id="end-call" type="button" class="warning" { "End call for everyone" }
+                        button id="end-call" type="button" class="warning" {
+                            @if consultation.is_some() { "End consultation for everyone" } @else { "End call for everyone" }
+                        }
                     }
                 }
                 p id="call-quality" class="call-quality" data-quality="unknown" { "Connection: not measured yet" }

@@ -43,7 +43,7 @@ const KINDS: [(&str, &str); 4] = [
 ];
 
 /// Who may book and see consultations.
-fn booking_staff(who: &SignedIn) -> Result<(), Error> {
+pub(crate) fn booking_staff(who: &SignedIn) -> Result<(), Error> {
     let roles = who.user.roles;
     if [Role::Clinician, Role::Receptionist, Role::Admin]
         .iter()
@@ -320,6 +320,7 @@ async fn show(
                     }
                 }
             }
+            (crate::pages::admit::live_section(&state, &who, &c, &people))
             @if cancellable {
                 h2 { "Cancel" }
                 form method="post" action={ "/consultations/" (c.id) "/cancel" } {

@@ -27,6 +27,7 @@ use crate::{AppState, Error, FieldErrors};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/join/{token}", get(landing).post(confirm))
+        .route("/join/{token}/check", get(check))
         .route("/privacy", get(privacy))
 }
 
@@ -239,6 +240,56 @@ async fn confirm(
     .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/join/{token}/check")).into_response())
+}
+
+/// The pre-call check and the waiting room: one page, one connection. Joining starts the
+/// camera and microphone and connects to the media server for real, so what the check
+/// measures is the call's own path; the person then waits on the same connection, which
+/// is why admission starts the call at once.
+async fn check(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    Path(token): Path<String>,
+) -> Result<Response, Error> {
+    let invite = match invite_or_page(&state, &client, &token).await? {
+        Ok(invite) => invite,
+        Err(page) => return Ok(page),
+    };
+    if invite.attendee.confirmed.is_none() {
+        return Ok(Redirect::to(&format!("/join/{token}")).into_response());
+    }
+    Ok(layout(
+        "Check your camera and join the waiting room",
+        None,
+        html! {
+            h1 { "Check your camera, microphone and connection" }
+            div id="precall" class="precall" {
+                p id="inapp" class="notice" hidden {
+                    "This link has opened inside another app. Video calls work best in your phone's own browser: "
+                    "tap the menu (⋯ or ⋮) and choose “Open in Safari” on an iPhone or “Open in Chrome” on Android."
+                }
+                ol {
+                    li { "Press " strong { "Start the check" } ". Your browser asks to use your camera and microphone: choose " strong { "Allow" } "." }
+                    li { "You should see yourself. Then test your speaker:" " "
+                        button id="speaker-test" type="button" class="secondary" { "Play a test sound" } }
+                    li { "Haven checks your connection and puts you in the waiting room." }
+                }
+                div id="precall-result" role="status" aria-live="polite" {}
+                details {
+                    summary { "If your camera or microphone does not work" }
+                    ul {
+                        li { strong { "iPhone or iPad: " } "open Settings, then Safari, then Camera and Microphone, and choose Allow. Then reload this page." }
+                        li { strong { "Android: " } "tap the padlock next to the address, then Permissions, and allow Camera and Microphone. Then reload this page." }
+                        li { strong { "Computer: " } "click the camera icon or padlock in the address bar and allow the camera and microphone. Close other apps that use the camera (Teams, Zoom, Skype)." }
+                        li { "No camera at all? You can still join with sound only: the check goes on without it." }
+                    }
+                }
+            }
+            (crate::pages::call::call_panel(crate::pages::call::CallRole::Invited { invite: &token }))
+            script type="module" src="/assets/precall.js" {}
+        },
+    )
+    .into_response())
 }
 
 async fn privacy() -> Markup {

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admit;
 pub mod audit;
 pub mod call;
 pub mod clinics;

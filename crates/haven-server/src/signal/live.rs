@@ -2,15 +2,17 @@
 //! them, and their seats. Request handlers and WebSocket connections find a room's hub
 //! here; the hub owns everything else about the room.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use haven_domain::UserId;
+use haven_domain::consultation::{Event, JourneyStep};
 use haven_domain::time::{Duration, OffsetDateTime};
-use tokio::sync::mpsc;
+use haven_domain::{AttendeeId, ConsultationId, OrgId, Role, Roles, UserId};
+use haven_store::Store;
+use tokio::sync::{mpsc, watch};
 
-use super::hub::{self, ToHub, Who};
+use super::hub::{self, RoomKind, ToHub, Who};
 use super::seats::{SeatToken, Seats};
 use crate::media::{MediaError, MediaServer, RoomId};
 use crate::{Clock, MediaSettings};
@@ -26,12 +28,30 @@ pub struct Live {
     pub(crate) settings: MediaSettings,
     /// The source of "now" for seat expiry and TURN credentials.
     pub(crate) clock: Arc<dyn Clock>,
+    /// The database: invitation links, and what consultations record as they happen.
+    pub(crate) store: Store,
     /// Every seat of every live room.
     pub(crate) seats: Seats,
     /// std `Mutex`: each use is a map lookup or update, never held across an `.await`.
     rooms: Mutex<Rooms>,
     /// The next room number.
     next_room: AtomicU64,
+    /// Everyone in a consultation's waiting area, by consultation; staff pages watch it.
+    waiting: watch::Sender<WaitingBoard>,
+}
+
+/// The people waiting in each consultation, with its organisation.
+pub type WaitingBoard = BTreeMap<ConsultationId, (OrgId, Vec<WaitingEntry>)>;
+
+/// One person in a waiting area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingEntry {
+    /// Who (the attendee's record holds the rest).
+    pub attendee: AttendeeId,
+    /// Since when they have been waiting.
+    pub since: OffsetDateTime,
+    /// Whether their page is connected now (false while it reconnects).
+    pub connected: bool,
 }
 
 /// The room tables.
@@ -41,6 +61,19 @@ struct Rooms {
     hubs: HashMap<RoomId, mpsc::Sender<ToHub>>,
     /// The room each staff member hosts (staff join it with their session).
     hosts: HashMap<UserId, RoomId>,
+    /// The live room of each consultation that has one.
+    consultations: HashMap<ConsultationId, RoomId>,
+}
+
+/// A signed-in staff member, as a WebSocket knows them.
+#[derive(Debug, Clone)]
+pub(crate) struct StaffMember {
+    /// Who.
+    pub user: UserId,
+    /// Their organisation.
+    pub org: OrgId,
+    /// Their roles.
+    pub roles: Roles,
 }
 
 /// Why a join or a room could not be had.
@@ -66,18 +99,26 @@ pub enum LiveError {
     /// The room has ended.
     #[error("the call has ended")]
     Ended,
+    /// A staff member who is not a clinician tried to join a consultation.
+    #[error("only clinicians join consultations")]
+    NotClinician,
+    /// The database failed (the cause is logged, not shown).
+    #[error("the server could not check this just now; try again")]
+    Store(String),
 }
 
 impl Live {
     /// An empty registry; the media server starts with [`Live::start_media`].
-    pub fn new(settings: MediaSettings, clock: Arc<dyn Clock>) -> Live {
+    pub fn new(settings: MediaSettings, clock: Arc<dyn Clock>, store: Store) -> Live {
         Live {
             media: OnceLock::new(),
             settings,
             clock,
+            store,
             seats: Seats::default(),
             rooms: Mutex::new(Rooms::default()),
             next_room: AtomicU64::new(1),
+            waiting: watch::Sender::new(WaitingBoard::new()),
         }
     }
 
@@ -118,7 +159,13 @@ impl Live {
         let media = self.media().ok_or(LiveError::NoMedia)?;
         let id = RoomId::new(self.next_room.fetch_add(1, Ordering::Relaxed));
         let (handle, events) = media.open_room(id)?;
-        let inbox = hub::spawn(self.clone(), id, host.clone(), handle, events);
+        let inbox = hub::spawn(
+            self.clone(),
+            id,
+            RoomKind::Test { host: host.clone() },
+            handle,
+            events,
+        );
         let token = self.seats.issue(id, now + TEST_ROOM_LIFETIME);
         let previous = {
             let mut rooms = self.lock();
@@ -171,6 +218,117 @@ impl Live {
         Ok((hub, who))
     }
 
+    /// The hub of a consultation's room, opening the room if it has none yet.
+    fn consultation_hub(
+        self: &Arc<Self>,
+        org: &OrgId,
+        consultation: &ConsultationId,
+    ) -> Result<mpsc::Sender<ToHub>, LiveError> {
+        let mut rooms = self.lock();
+        if let Some(hub) = rooms
+            .consultations
+            .get(consultation)
+            .and_then(|room| rooms.hubs.get(room))
+        {
+            return Ok(hub.clone());
+        }
+        let media = self.media().ok_or(LiveError::NoMedia)?;
+        let id = RoomId::new(self.next_room.fetch_add(1, Ordering::Relaxed));
+        let (handle, events) = media.open_room(id)?;
+        let kind = RoomKind::Consultation {
+            org: org.clone(),
+            id: consultation.clone(),
+        };
+        let inbox = hub::spawn(self.clone(), id, kind, handle, events);
+        rooms.hubs.insert(id, inbox.clone());
+        rooms.consultations.insert(consultation.clone(), id);
+        Ok(inbox)
+    }
+
+    /// A person joining a consultation with their invitation token: they enter its
+    /// waiting area (the consultation's status moves to waiting, and their journey too).
+    pub(crate) async fn join_invite(
+        self: &Arc<Self>,
+        token: &str,
+    ) -> Result<(mpsc::Sender<ToHub>, Who), LiveError> {
+        let now = self.clock.now();
+        let invite = self
+            .store
+            .invite(&crate::invites::token_hash(token), now)
+            .await
+            .map_err(|e| LiveError::Store(e.to_string()))?
+            .ok_or(LiveError::BadSeat)?;
+        let org = invite.consultation.org_id.clone();
+        let hub = self.consultation_hub(&org, &invite.consultation.id)?;
+        let attendee = invite.attendee.id.clone();
+        let record = async {
+            let mut tx = self.store.begin().await?;
+            tx.transition(&org, &invite.consultation.id, Event::Arrive, now)
+                .await?;
+            tx.journey_step(&org, &attendee, JourneyStep::Waiting, None, now)
+                .await?;
+            tx.commit().await
+        };
+        record.await.map_err(|e| LiveError::Store(e.to_string()))?;
+        Ok((hub, Who::Attendee(attendee)))
+    }
+
+    /// A clinician joining a consultation of their organisation.
+    pub(crate) async fn join_consultation(
+        self: &Arc<Self>,
+        staff: &StaffMember,
+        consultation: &ConsultationId,
+    ) -> Result<(mpsc::Sender<ToHub>, Who), LiveError> {
+        if !staff.roles.contains(Role::Clinician) {
+            return Err(LiveError::NotClinician);
+        }
+        let found = self.store.consultation(&staff.org, consultation).await;
+        let c = match found {
+            Ok(c) => c,
+            Err(haven_store::Error::NotFound) => return Err(LiveError::NoRoom),
+            Err(e) => return Err(LiveError::Store(e.to_string())),
+        };
+        if c.status.is_final() {
+            return Err(LiveError::Ended);
+        }
+        let hub = self.consultation_hub(&staff.org, consultation)?;
+        Ok((hub, Who::Host(staff.user.clone())))
+    }
+
+    /// Hands a request to a consultation's live room; false if it has none.
+    pub(crate) async fn tell(&self, consultation: &ConsultationId, msg: ToHub) -> bool {
+        let hub = {
+            let rooms = self.lock();
+            rooms
+                .consultations
+                .get(consultation)
+                .and_then(|room| rooms.hubs.get(room))
+                .cloned()
+        };
+        match hub {
+            Some(hub) => hub.send(msg).await.is_ok(),
+            None => false,
+        }
+    }
+
+    /// Replaces the list of people waiting in one consultation.
+    pub(crate) fn set_waiting(&self, org: &OrgId, id: &ConsultationId, entries: Vec<WaitingEntry>) {
+        self.waiting.send_if_modified(|board| {
+            let before = board.get(id).map(|(_, e)| e.clone());
+            if entries.is_empty() {
+                board.remove(id);
+            } else {
+                board.insert(id.clone(), (org.clone(), entries.clone()));
+            }
+            before != board.get(id).map(|(_, e)| e.clone())
+        });
+    }
+
+    /// A receiver that sees every change of the waiting areas.
+    pub fn watch_waiting(&self) -> watch::Receiver<WaitingBoard> {
+        self.waiting.subscribe()
+    }
+
     /// Whether the room is live.
     pub fn is_live(&self, room: RoomId) -> bool {
         self.lock().hubs.contains_key(&room)
@@ -189,6 +347,7 @@ impl Live {
             let mut rooms = self.lock();
             rooms.hubs.remove(&room);
             rooms.hosts.retain(|_, r| *r != room);
+            rooms.consultations.retain(|_, r| *r != room);
         }
         self.seats.revoke_room(room);
     }

@@ -21,7 +21,7 @@
 //! WebSockets with a reason.
 
 mod conn;
-mod hub;
+pub(crate) mod hub;
 mod live;
 pub mod protocol;
 pub mod rate;

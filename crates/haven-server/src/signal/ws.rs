@@ -14,13 +14,13 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
 use futures_util::stream::{SplitSink, StreamExt};
-use haven_domain::UserId;
+use haven_domain::ConsultationId;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, timeout};
 
 use super::conn::{Close, Conn, ConnId, ConnQueues};
 use super::hub::ToHub;
-use super::live::{Live, LiveError};
+use super::live::{Live, LiveError, StaffMember};
 use super::protocol::{self, ClientMsg, ErrorCode, PROTOCOL_VERSION, ProtocolError, ServerMsg};
 use super::rate::{BURST, RATE_PER_SECOND, TokenBucket};
 use crate::web::Staff;
@@ -52,7 +52,11 @@ pub(crate) async fn upgrade(State(state): State<AppState>, req: Request) -> Resp
     let staff = Staff::from_request_parts(&mut parts, &state)
         .await
         .ok()
-        .map(|s| s.user.id.clone());
+        .map(|s| StaffMember {
+            user: s.user.id.clone(),
+            org: s.org.id.clone(),
+            roles: s.user.roles,
+        });
     let live = state.live.clone();
     ws.max_message_size(MAX_INBOUND)
         .max_frame_size(MAX_INBOUND)
@@ -67,7 +71,7 @@ fn same_origin(origin: &[u8], public_url: &str) -> bool {
     url.origin().ascii_serialization().as_bytes() == origin
 }
 
-async fn run(socket: WebSocket, live: Arc<Live>, staff: Option<UserId>) {
+async fn run(socket: WebSocket, live: Arc<Live>, staff: Option<StaffMember>) {
     let (sink, mut stream) = socket.split();
     let (conn, queues) = Conn::new();
     let mut writer = tokio::spawn(write_loop(sink, queues));
@@ -112,7 +116,7 @@ async fn run(socket: WebSocket, live: Arc<Live>, staff: Option<UserId>) {
 struct Reader {
     live: Arc<Live>,
     /// The staff member whose session cookie came with the upgrade.
-    staff: Option<UserId>,
+    staff: Option<StaffMember>,
     conn: Conn,
     /// The room's hub and this connection's id there, once joined.
     joined: Option<(mpsc::Sender<ToHub>, ConnId)>,
@@ -159,7 +163,15 @@ impl Reader {
 
     async fn dispatch(&mut self, msg: ClientMsg) {
         match (&self.joined, msg) {
-            (None, ClientMsg::Join { v, seat }) => self.join(v, seat).await,
+            (
+                None,
+                ClientMsg::Join {
+                    v,
+                    seat,
+                    invite,
+                    consultation,
+                },
+            ) => self.join(v, seat, invite, consultation).await,
             (_, ClientMsg::Ping) => {
                 self.conn.send(ServerMsg::Pong {});
             }
@@ -180,7 +192,13 @@ impl Reader {
         }
     }
 
-    async fn join(&mut self, v: u64, seat: Option<String>) {
+    async fn join(
+        &mut self,
+        v: u64,
+        seat: Option<String>,
+        invite: Option<String>,
+        consultation: Option<ConsultationId>,
+    ) {
         if v != PROTOCOL_VERSION {
             self.conn.send(ServerMsg::error(ProtocolError::new(
                 ErrorCode::UnsupportedVersion,
@@ -191,12 +209,23 @@ impl Reader {
             self.shut(Close::UNSUPPORTED_VERSION);
             return;
         }
-        let seat = match seat.as_deref().map(super::seats::SeatToken::parse) {
-            None => None,
-            Some(Ok(token)) => Some(token),
-            Some(Err(_)) => return self.gone(LiveError::BadSeat),
+        let found = match (invite, consultation) {
+            (Some(token), _) => self.live.join_invite(&token).await,
+            (None, Some(id)) => match &self.staff {
+                Some(staff) => self.live.join_consultation(staff, &id).await,
+                None => Err(LiveError::Unauthenticated),
+            },
+            (None, None) => {
+                let seat = match seat.as_deref().map(super::seats::SeatToken::parse) {
+                    None => None,
+                    Some(Ok(token)) => Some(token),
+                    Some(Err(_)) => return self.gone(LiveError::BadSeat),
+                };
+                let user = self.staff.as_ref().map(|s| s.user.clone());
+                self.live.admit(seat.as_ref(), user.as_ref())
+            }
         };
-        let (hub, who) = match self.live.admit(seat.as_ref(), self.staff.as_ref()) {
+        let (hub, who) = match found {
             Ok(found) => found,
             Err(e) => return self.gone(e),
         };
@@ -222,8 +251,13 @@ impl Reader {
             LiveError::NoMedia | LiveError::Ended | LiveError::Media(_) => {
                 (ErrorCode::RoomEnded, Close::ROOM_GONE)
             }
-            LiveError::BadSeat | LiveError::NoRoom | LiveError::Unauthenticated => {
-                (ErrorCode::Unauthenticated, Close::UNAUTHENTICATED)
+            LiveError::BadSeat
+            | LiveError::NoRoom
+            | LiveError::Unauthenticated
+            | LiveError::NotClinician => (ErrorCode::Unauthenticated, Close::UNAUTHENTICATED),
+            LiveError::Store(ref cause) => {
+                tracing::error!(error = %cause, "a join could not be checked");
+                (ErrorCode::RoomEnded, Close::ROOM_GONE)
             }
         };
         self.conn

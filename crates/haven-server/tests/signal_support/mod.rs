@@ -110,13 +110,31 @@ impl Client {
 
     /// Sends `join` and returns `welcome`.
     pub async fn join(&mut self, seat: Option<&str>) -> Value {
-        let mut msg = json!({"type": "join", "v": 1});
-        if let Some(seat) = seat {
-            msg["seat"] = json!(seat);
-        }
-        self.send(msg).await;
+        self.join_with(&seat_fields(seat)).await
+    }
+
+    /// Sends `join` with these fields (`seat`, `invite` or `consultation`) and returns
+    /// `welcome`.
+    pub async fn join_with(&mut self, fields: &Value) -> Value {
+        self.send(join_message(fields)).await;
         self.expect("welcome").await
     }
+}
+
+/// The `join` fields for a test room's seat (none for its host).
+pub fn seat_fields(seat: Option<&str>) -> Value {
+    match seat {
+        Some(seat) => json!({ "seat": seat }),
+        None => json!({}),
+    }
+}
+
+fn join_message(fields: &Value) -> Value {
+    let mut msg = json!({"type": "join", "v": 1});
+    if let (Some(msg), Some(fields)) = (msg.as_object_mut(), fields.as_object()) {
+        msg.extend(fields.clone());
+    }
+    msg
 }
 
 /// Reads the next message or the end within `within` (panics on a timeout).
@@ -205,7 +223,7 @@ pub struct MediaClient {
     cmds: mpsc::Sender<Cmd>,
     /// Every server message other than offer/answer, and the end of each socket.
     pub inbox: mpsc::UnboundedReceiver<Incoming>,
-    seat: Option<String>,
+    join: Value,
     task: JoinHandle<()>,
 }
 
@@ -218,8 +236,14 @@ impl Drop for MediaClient {
 impl MediaClient {
     /// Joins over `socket` (with `seat` unless staff), then offers audio and video.
     pub async fn join(socket: Socket, seat: Option<&str>) -> MediaClient {
+        MediaClient::join_with(socket, seat_fields(seat)).await
+    }
+
+    /// Joins with these `join` fields (`invite`, `consultation`…), then offers audio and
+    /// video.
+    pub async fn join_with(socket: Socket, join: Value) -> MediaClient {
         let mut client = Client { socket };
-        let welcome = client.join(seat).await;
+        let welcome = client.join_with(&join).await;
         let participant = welcome["participant"]
             .as_str()
             .expect("welcome names the participant")
@@ -248,7 +272,7 @@ impl MediaClient {
             media: Publisher::new(audio, video, 1200),
             pending: Some(pending),
             seen: seen_tx,
-            seat: seat.map(str::to_owned),
+            join: join.clone(),
         };
         let task = tokio::spawn(peer.run(Some(client.socket), cmd_rx, inbox_tx));
         MediaClient {
@@ -257,7 +281,7 @@ impl MediaClient {
             seen,
             cmds,
             inbox,
-            seat: seat.map(str::to_owned),
+            join: join.clone(),
             task,
         }
     }
@@ -301,6 +325,7 @@ impl MediaClient {
                         "answer",
                         "quality",
                         "speaker",
+                        "stage",
                     ]
                     .contains(&m["type"].as_str().unwrap_or_default()) => {}
                 other => panic!("{}: expected {ty:?}, got {other:?}", self.participant),
@@ -354,7 +379,7 @@ struct Peer {
     /// Our offer awaiting the server's answer.
     pending: Option<SdpPendingOffer>,
     seen: watch::Sender<Seen>,
-    seat: Option<String>,
+    join: Value,
 }
 
 impl Peer {
@@ -414,10 +439,7 @@ impl Peer {
                     Some(Cmd::DropSocket) => socket = None,
                     Some(Cmd::Resume(new)) => {
                         socket = Some(*new);
-                        let mut join = json!({"type": "join", "v": 1});
-                        if let Some(seat) = &self.seat {
-                            join["seat"] = json!(seat);
-                        }
+                        let join = join_message(&self.join);
                         send(&mut socket, join).await;
                         let mut change = self.rtc.sdp_api();
                         change.ice_restart(true);

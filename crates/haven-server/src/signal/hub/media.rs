@@ -2,7 +2,7 @@
 //! receive (mute, audio only, tile sizes), and what the room reports back (renegotiation,
 //! departures, audio-only and its reason, the active speaker, connection quality).
 
-use super::Hub;
+use super::{Hub, Stage};
 use crate::media::{Control, MediaKind, ParticipantId, RoomEvent};
 use crate::signal::protocol::{ErrorCode, Kind, ServerMsg};
 
@@ -93,6 +93,7 @@ impl Hub {
                 muted: m.video_muted,
             },
             Control::AudioOnly(m.audio_only),
+            Control::Apart(m.stage != Stage::Admitted),
         ];
         controls.extend(
             m.views
@@ -110,7 +111,7 @@ impl Hub {
 
     /// Applies a control in the media room once the participant is in it; before its
     /// first offer the state is only recorded, and `restore_controls` applies it.
-    async fn control(&self, id: ParticipantId, control: Control) {
+    pub(super) async fn control(&self, id: ParticipantId, control: Control) {
         if !self.members.get(&id).is_some_and(|m| m.in_media) {
             return;
         }

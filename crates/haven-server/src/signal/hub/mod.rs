@@ -4,13 +4,14 @@
 //! No lock: everything about a room is this task's. `media.rs` holds the half that talks
 //! to the media room: clients' controls going in, its events going out to clients.
 
+mod consult;
 mod media;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use haven_domain::UserId;
+use haven_domain::{AttendeeId, ConsultationId, OrgId, UserId};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -31,10 +32,40 @@ const TURN_TTL: Duration = Duration::from_secs(12 * 3600);
 /// Who a participant is, for recognising them when they reconnect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Who {
-    /// A guest holding a seat token.
+    /// A guest holding a test room's seat token.
     Seat(SeatHash),
-    /// The staff member hosting the room.
+    /// A staff member: the one hosting a test room, or a clinician in a consultation.
     Host(UserId),
+    /// Someone invited to a consultation, by their invitation link.
+    Attendee(AttendeeId),
+}
+
+/// What a room is for.
+#[derive(Debug, Clone)]
+pub(crate) enum RoomKind {
+    /// A staff member's test room: guests with seats join at once.
+    Test {
+        /// The staff member who opened it.
+        host: UserId,
+    },
+    /// A consultation: invited people wait until a clinician admits them.
+    Consultation {
+        /// Its organisation.
+        org: OrgId,
+        /// Which consultation.
+        id: ConsultationId,
+    },
+}
+
+/// Where a participant is in a consultation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// In the waiting area: connected (media prepared) but apart from the call.
+    Waiting,
+    /// In the call.
+    Admitted,
+    /// Admitted, but on hold: apart from the call until the clinician resumes.
+    Held,
 }
 
 /// What connections and the registry ask of a hub.
@@ -49,18 +80,30 @@ pub(crate) enum ToHub {
     Msg { conn: ConnId, msg: ClientMsg },
     /// The connection's WebSocket is gone; its participant's grace period starts.
     Gone { conn: ConnId },
-    /// End the room (the host opened another one).
+    /// End the room (the host opened another one, or a clinician ended the consultation).
     End { reason: String },
+    /// A clinician admitted an attendee (after the identity checklist).
+    Admit { attendee: AttendeeId },
+    /// A clinician put an admitted attendee on hold, or resumed them.
+    Hold { attendee: AttendeeId, on: bool },
+    /// A clinician sent an attendee back to the waiting area.
+    ToWaiting { attendee: AttendeeId },
+    /// A short message from staff to someone waiting ("running 10 minutes late").
+    Notice { attendee: AttendeeId, text: String },
 }
 
 /// Starts a room's hub; returns its inbox.
 pub(crate) fn spawn(
     live: Arc<Live>,
     id: RoomId,
-    host: UserId,
+    kind: RoomKind,
     media: RoomHandle,
     events: RoomEvents,
 ) -> mpsc::Sender<ToHub> {
+    let lifetime = match kind {
+        RoomKind::Test { .. } => TEST_ROOM_LIFETIME.whole_seconds().unsigned_abs(),
+        RoomKind::Consultation { .. } => CONSULTATION_ROOM_LIFETIME.as_secs(),
+    };
     let (tx, inbox) = mpsc::channel(INBOX);
     let hub = Hub {
         id,
@@ -69,11 +112,11 @@ pub(crate) fn spawn(
         media,
         events,
         inbox,
-        host,
+        kind,
+        ended_by: None,
         members: BTreeMap::new(),
         next_participant: 1,
-        expires: Instant::now()
-            + std::time::Duration::from_secs(TEST_ROOM_LIFETIME.whole_seconds().unsigned_abs()),
+        expires: Instant::now() + Duration::from_secs(lifetime),
     };
     tokio::spawn(hub.run());
     tx
@@ -85,6 +128,10 @@ struct Member {
     who: Who,
     /// Whether they host the room.
     host: bool,
+    /// Waiting, in the call, or on hold (always in the call in a test room).
+    stage: Stage,
+    /// When they last entered the waiting area.
+    waiting_since: haven_domain::time::OffsetDateTime,
     /// Their WebSocket, if connected.
     conn: Option<Conn>,
     /// When they are removed if they have not reconnected.
@@ -106,8 +153,10 @@ struct Hub {
     media: RoomHandle,
     events: RoomEvents,
     inbox: mpsc::Receiver<ToHub>,
-    /// The staff member who opened the room.
-    host: UserId,
+    /// A test room or a consultation.
+    kind: RoomKind,
+    /// The clinician who ended the consultation, for the audit log.
+    ended_by: Option<UserId>,
     /// Participants in a stable order.
     members: BTreeMap<ParticipantId, Member>,
     next_participant: u64,
@@ -116,6 +165,10 @@ struct Hub {
     /// When the room ends by itself.
     expires: Instant,
 }
+
+/// A consultation's live room closes by itself after this, however long the clinician
+/// leaves it open: a safety net, well past any consultation.
+const CONSULTATION_ROOM_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 impl Hub {
     async fn run(mut self) {
@@ -135,7 +188,10 @@ impl Hub {
                 },
                 () = tokio::time::sleep_until(wake) => {
                     if Instant::now() >= self.expires {
-                        break "the test room has expired".to_owned();
+                        break match self.kind {
+                            RoomKind::Test { .. } => "the test room has expired",
+                            RoomKind::Consultation { .. } => "the consultation has gone on too long and was closed",
+                        }.to_owned();
                     }
                     self.expire_graces().await;
                 }
@@ -154,6 +210,13 @@ impl Hub {
             ToHub::Msg { conn, msg } => return self.message(conn, msg).await,
             ToHub::Gone { conn } => self.gone(conn),
             ToHub::End { reason } => return Some(reason),
+            ToHub::Admit { attendee } => self.set_stage(&attendee, Stage::Admitted).await,
+            ToHub::Hold { attendee, on } => {
+                let stage = if on { Stage::Held } else { Stage::Admitted };
+                self.set_stage(&attendee, stage).await;
+            }
+            ToHub::ToWaiting { attendee } => self.set_stage(&attendee, Stage::Waiting).await,
+            ToHub::Notice { attendee, text } => self.notice(&attendee, text),
         }
         None
     }
@@ -174,12 +237,22 @@ impl Hub {
             None => {
                 let id = ParticipantId::new(self.next_participant);
                 self.next_participant += 1;
-                let host = matches!(&who, Who::Host(user) if *user == self.host);
+                let host = match (&self.kind, &who) {
+                    (RoomKind::Test { host }, Who::Host(user)) => user == host,
+                    (RoomKind::Consultation { .. }, Who::Host(_)) => true,
+                    _ => false,
+                };
+                let stage = match (&self.kind, host) {
+                    (RoomKind::Consultation { .. }, false) => Stage::Waiting,
+                    _ => Stage::Admitted,
+                };
                 self.members.insert(
                     id,
                     Member {
                         who,
                         host,
+                        stage,
+                        waiting_since: self.live.clock.now(),
                         conn: None,
                         grace_until: None,
                         in_media: false,
@@ -194,7 +267,17 @@ impl Hub {
             }
         };
         let ice_servers = self.ice_servers(id);
-        let participants = self.list();
+        let in_call = self
+            .members
+            .get(&id)
+            .is_some_and(|m| m.stage == Stage::Admitted);
+        // Someone waiting sees only themselves: not who else is waiting, nor who is in
+        // the call.
+        let participants = if in_call {
+            self.list()
+        } else {
+            self.list_of(&[id])
+        };
         let member = self.members.get_mut(&id).expect("inserted or found above");
         if let Some(old) = member.conn.replace(conn.clone()) {
             old.close(Close::REPLACED);
@@ -207,10 +290,18 @@ impl Hub {
             participants,
             ice_servers,
         });
+        if let RoomKind::Consultation { .. } = self.kind {
+            conn.send(ServerMsg::Stage {
+                stage: member.stage.into(),
+            });
+        }
         if let Some(sdp) = member.pending_offer.clone() {
             conn.send(ServerMsg::Offer { sdp });
         }
-        self.broadcast_list(Some(id));
+        if in_call {
+            self.broadcast_list(Some(id));
+        }
+        self.publish_waiting();
         Ok(())
     }
 
@@ -231,7 +322,22 @@ impl Hub {
                 height,
             } => self.view(id, participant, width, height).await,
             ClientMsg::Eject { participant } if host => self.eject(id, participant).await,
-            ClientMsg::End if host => return Some("the host ended the call".to_owned()),
+            ClientMsg::End if host => {
+                if let Some(Member {
+                    who: Who::Host(user),
+                    ..
+                }) = self.members.get(&id)
+                {
+                    self.ended_by = Some(user.clone());
+                }
+                return Some(
+                    match self.kind {
+                        RoomKind::Test { .. } => "the host ended the call",
+                        RoomKind::Consultation { .. } => "your consultation has ended",
+                    }
+                    .to_owned(),
+                );
+            }
             ClientMsg::Eject { .. } | ClientMsg::End => self.refuse(
                 id,
                 ErrorCode::NotHost,
@@ -375,6 +481,7 @@ impl Hub {
         if let Err(e) = self.media.end().await {
             tracing::debug!(room = %self.id, error = %e, "the media room had already ended");
         }
+        self.record_end().await;
         for m in self.members.values() {
             if let Some(c) = &m.conn {
                 c.send(ServerMsg::Ended {
@@ -402,9 +509,21 @@ impl Hub {
         }
     }
 
+    /// Everyone in the call (admitted or on hold); those waiting are not listed.
     fn list(&self) -> Vec<ParticipantInfo> {
+        let ids: Vec<ParticipantId> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.stage != Stage::Waiting)
+            .map(|(id, _)| *id)
+            .collect();
+        self.list_of(&ids)
+    }
+
+    fn list_of(&self, ids: &[ParticipantId]) -> Vec<ParticipantInfo> {
         self.members
             .iter()
+            .filter(|(id, _)| ids.contains(id))
             .map(|(id, m)| ParticipantInfo {
                 id: id.to_string(),
                 host: m.host,
@@ -416,10 +535,13 @@ impl Hub {
             .collect()
     }
 
-    /// Sends the participant list to everyone connected (but `except`).
+    /// Sends the participant list to everyone in the call (but `except`).
     fn broadcast_list(&self, except: Option<ParticipantId>) {
         let list = self.list();
         for (id, m) in &self.members {
+            if m.stage == Stage::Waiting {
+                continue;
+            }
             if let (false, Some(c)) = (Some(*id) == except, &m.conn) {
                 c.send(ServerMsg::Participants { list: list.clone() });
             }

@@ -18,29 +18,38 @@ mod tests;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use haven_domain::ConsultationId;
+
 use crate::media::ParticipantId;
 
 pub use media::{Candidate, Kind, Sdp};
-pub use server::{AudioOnlyWhy, IceServer, ParticipantInfo, QualityLevel, ServerMsg};
+pub use server::{AudioOnlyWhy, IceServer, ParticipantInfo, QualityLevel, ServerMsg, StageWord};
 
 /// The protocol version this server speaks (`join`'s `"v"`).
 pub const PROTOCOL_VERSION: u64 = 1;
-/// The largest text frame accepted, in bytes.
-pub const MAX_FRAME: usize = 64 * 1024;
-/// The largest SDP accepted, in bytes.
-pub const MAX_SDP: usize = 32 * 1024;
+/// The largest text frame accepted, in bytes: room for the largest SDP and its envelope.
+pub const MAX_FRAME: usize = 320 * 1024;
+/// The largest SDP accepted, in bytes. A browser's answer in a room of 20 carries two media
+/// sections per other participant, each listing every codec the browser has (about 1 KiB
+/// apiece): well over 40 KiB, so 256 KiB leaves room for rooms larger than that.
+pub const MAX_SDP: usize = 256 * 1024;
 
 /// A message from a client, parsed and validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMsg {
-    /// The first message: protocol version and, for guests, the seat token.
+    /// The first message: protocol version and what to join: a test room's seat, a
+    /// consultation by its invitation token, or (staff, with their session) a
+    /// consultation by id; with none of them, the test room the staff member hosts.
     Join {
         /// The protocol version the client speaks (checked by the connection, which must
         /// close on a mismatch).
         v: u64,
-        /// The seat token from the invitation link, unchecked; staff use their session
-        /// instead.
+        /// The seat token from a test room's invitation link, unchecked.
         seat: Option<String>,
+        /// The token from a consultation's invitation link (`/join/{token}`), unchecked.
+        invite: Option<String>,
+        /// A consultation a signed-in clinician joins.
+        consultation: Option<ConsultationId>,
     },
     /// The client's SDP offer: the first one joins the media, later ones renegotiate or
     /// restart ICE.

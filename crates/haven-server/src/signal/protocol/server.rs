@@ -73,6 +73,16 @@ pub enum ServerMsg {
         /// What the server sent the participant, kbit/s.
         out_kbps: u32,
     },
+    /// Where this client is in a consultation: the waiting area, the call, or on hold.
+    Stage {
+        /// Which.
+        stage: StageWord,
+    },
+    /// A message from the clinic to someone waiting.
+    Notice {
+        /// The text, for people.
+        text: String,
+    },
     /// The host removed this client; the connection closes next.
     Ejected {
         /// Why, for people.
@@ -106,6 +116,29 @@ impl ServerMsg {
         ServerMsg::Error {
             code: e.code,
             message: e.message,
+        }
+    }
+}
+
+/// A consultation stage as the wire spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageWord {
+    /// In the waiting area: nothing is sent to or from the client's media yet.
+    Waiting,
+    /// In the call.
+    Admitted,
+    /// On hold: nothing is sent to or from the client's media until resumed.
+    Held,
+}
+
+impl From<crate::signal::hub::Stage> for StageWord {
+    fn from(stage: crate::signal::hub::Stage) -> Self {
+        use crate::signal::hub::Stage;
+        match stage {
+            Stage::Waiting => StageWord::Waiting,
+            Stage::Admitted => StageWord::Admitted,
+            Stage::Held => StageWord::Held,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Session messages: `join`, `leave`, `ping`, `eject`, `end`.
 
 use super::{ClientMsg, ErrorCode, Fields, ProtocolError};
+use haven_domain::ConsultationId;
+
 use crate::media::ParticipantId;
 
 /// The longest `seat` accepted (real tokens are 43 characters).
@@ -19,8 +21,42 @@ pub(super) fn join(mut f: Fields) -> Result<ClientMsg, ProtocolError> {
             ),
         ));
     }
+    let invite = f.optional_string("invite")?;
+    if invite.as_ref().is_some_and(|s| s.len() > MAX_SEAT) {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidField,
+            format!(
+                "the field \"invite\" of \"join\" is longer than {MAX_SEAT} bytes; it must be the token from the invitation link"
+            ),
+        ));
+    }
+    let consultation = match f.optional_string("consultation")? {
+        None => None,
+        Some(text) => Some(ConsultationId::parse(&text).map_err(|_| {
+            ProtocolError::new(
+                ErrorCode::InvalidField,
+                "the field \"consultation\" of \"join\" must be a consultation id (32 hexadecimal characters)",
+            )
+        })?),
+    };
+    if [seat.is_some(), invite.is_some(), consultation.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count()
+        > 1
+    {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidField,
+            "\"join\" takes at most one of \"seat\", \"invite\" and \"consultation\"",
+        ));
+    }
     f.finish()?;
-    Ok(ClientMsg::Join { v, seat })
+    Ok(ClientMsg::Join {
+        v,
+        seat,
+        invite,
+        consultation,
+    })
 }
 
 pub(super) fn leave(f: Fields) -> Result<ClientMsg, ProtocolError> {

@@ -27,18 +27,51 @@ fn signal_parse_accepts_every_message_type() {
     let cases = [
         (
             json!({"type": "join", "v": 1}),
-            ClientMsg::Join { v: 1, seat: None },
+            ClientMsg::Join {
+                v: 1,
+                seat: None,
+                invite: None,
+                consultation: None,
+            },
         ),
         (
             json!({"type": "join", "v": 1, "seat": "abc"}),
             ClientMsg::Join {
                 v: 1,
                 seat: Some("abc".into()),
+                invite: None,
+                consultation: None,
+            },
+        ),
+        (
+            json!({"type": "join", "v": 1, "invite": "tok"}),
+            ClientMsg::Join {
+                v: 1,
+                seat: None,
+                invite: Some("tok".into()),
+                consultation: None,
+            },
+        ),
+        (
+            json!({"type": "join", "v": 1, "consultation": "0123456789abcdef0123456789abcdef"}),
+            ClientMsg::Join {
+                v: 1,
+                seat: None,
+                invite: None,
+                consultation: Some(
+                    haven_domain::ConsultationId::parse("0123456789abcdef0123456789abcdef")
+                        .unwrap(),
+                ),
             },
         ),
         (
             json!({"type": "join", "v": 1, "seat": null}),
-            ClientMsg::Join { v: 1, seat: None },
+            ClientMsg::Join {
+                v: 1,
+                seat: None,
+                invite: None,
+                consultation: None,
+            },
         ),
         (
             json!({"type": "offer", "sdp": sdp}),
@@ -97,12 +130,12 @@ fn signal_parse_accepts_every_message_type() {
 }
 
 #[test]
-fn signal_parse_refuses_a_frame_over_64_kib() {
+fn signal_parse_refuses_a_frame_over_320_kib() {
     let big = format!(
         "{{\"type\":\"ping\",\"pad\":\"{}\"}}",
         "x".repeat(MAX_FRAME)
     );
-    assert_refused(&big, ErrorCode::TooLarge, &["65536"]);
+    assert_refused(&big, ErrorCode::TooLarge, &["327680"]);
 }
 
 #[test]
@@ -241,6 +274,16 @@ fn signal_parse_refuses_an_ill_typed_field() {
         "s".repeat(300)
     );
     assert_refused(&seat, ErrorCode::InvalidField, &["\"seat\""]);
+    assert_refused(
+        "{\"type\": \"join\", \"v\": 1, \"consultation\": \"c1\"}",
+        ErrorCode::InvalidField,
+        &["\"consultation\"", "32 hexadecimal"],
+    );
+    assert_refused(
+        "{\"type\": \"join\", \"v\": 1, \"seat\": \"a\", \"invite\": \"b\"}",
+        ErrorCode::InvalidField,
+        &["at most one"],
+    );
 }
 
 #[test]
@@ -258,10 +301,10 @@ fn signal_parse_refuses_an_sdp_that_is_not_one() {
 }
 
 #[test]
-fn signal_parse_refuses_an_sdp_over_32_kib() {
+fn signal_parse_refuses_an_sdp_over_256_kib() {
     let sdp = format!("v=0\\r\\n{}", "a".repeat(MAX_SDP));
     let text = format!("{{\"type\": \"offer\", \"sdp\": \"{sdp}\"}}");
-    assert_refused(&text, ErrorCode::InvalidSdp, &["\"sdp\"", "32768"]);
+    assert_refused(&text, ErrorCode::InvalidSdp, &["\"sdp\"", "262144"]);
 }
 
 #[test]
