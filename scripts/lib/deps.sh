@@ -64,8 +64,8 @@ ensure_postgresql() {
 # Exports HAVEN_TEST_PYTHON (absolute: tests run from each crate's folder).
 ensure_python_test_deps() {
 	local venv=${CARGO_TARGET_DIR:-target}/pyenv
-	local packages=(aiosmtpd==1.4.6 notifications-python-client==13.0.0)
-	if ! "$venv/bin/python" -c 'import aiosmtpd, notifications_python_client' >/dev/null 2>&1; then
+	local packages=(aiosmtpd==1.4.6 notifications-python-client==13.0.0 schemathesis==4.32.5)
+	if ! "$venv/bin/python" -c 'import aiosmtpd, notifications_python_client, schemathesis' >/dev/null 2>&1; then
 		# Debian's python3 makes virtual environments only with python3-venv.
 		ensure_apt_package /usr/bin/python3 python3 || return 1
 		ensure_apt_package '/usr/lib/python3*/ensurepip/__init__.py' python3-venv || return 1

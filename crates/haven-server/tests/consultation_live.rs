@@ -215,6 +215,28 @@ async fn a_patient_waits_apart_until_admitted_after_the_checklist_and_the_end_cl
     assert_eq!(end.len(), 1);
     let page = app.browser().get(&format!("/join/{}", b.token)).await;
     assert_eq!(page.status, 404);
+
+    // The clinician records how it went.
+    let outcome = format!("/consultations/{}/outcome", b.id);
+    let done = b
+        .clinician
+        .post_form_with(
+            &form.csrf(),
+            &outcome,
+            &[
+                ("outcome", "converted_to_telephone"),
+                ("note", "video froze"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let shown = b.clinician.get(&format!("/consultations/{}", b.id)).await;
+    assert!(
+        shown.contains("Converted to telephone: video froze"),
+        "{}",
+        shown.body
+    );
+    assert_eq!(app.audit_of("consultation.outcome").await.len(), 1);
 }
 
 #[tokio::test]

@@ -27,6 +27,23 @@ fn consultation_response(description: &str) -> Value {
     })
 }
 
+/// A booking's answer leads to reading and cancelling it (OpenAPI links, which contract
+/// testers follow to reach those operations with real ids).
+fn created_response() -> Value {
+    let mut response = consultation_response("Booked. Each participant has `join_link`.");
+    response["links"] = json!({
+        "GetConsultation": {
+            "operationId": "getConsultation",
+            "parameters": { "id": "$response.body#/id" }
+        },
+        "CancelConsultation": {
+            "operationId": "cancelConsultation",
+            "parameters": { "id": "$response.body#/id" }
+        }
+    });
+    response
+}
+
 const ID_PATTERN: &str = "^[0-9a-f]{32}$";
 
 /// The whole document.
@@ -57,7 +74,7 @@ pub fn document() -> Value {
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NewConsultation" } } }
                     },
                     "responses": {
-                        "201": consultation_response("Booked. Each participant has `join_link`."),
+                        "201": created_response(),
                         "400": error_response("The body is not JSON of the right shape."),
                         "401": error_response("No API key, or one that is not live."),
                         "422": error_response("Some fields have bad values; `fields` lists each.")

@@ -190,3 +190,57 @@ pub async fn notify_waiting(
     }
     Ok(())
 }
+
+/// The longest outcome note kept.
+const MAX_NOTE: usize = 2000;
+
+/// Records (or corrects) how the consultation went: a coded outcome and a free-text note,
+/// audited (the note itself stays with the consultation: it is clinical).
+pub async fn record_outcome(
+    state: &AppState,
+    ctx: &Context,
+    org: &OrgId,
+    consultation: &ConsultationId,
+    outcome: &str,
+    note: &str,
+) -> Result<(), Error> {
+    let mut errors = FieldErrors::default();
+    let outcome = haven_domain::consultation::Outcome::parse(outcome.trim())
+        .map_err(|_| errors.add("outcome", "Choose how the consultation went"))
+        .ok();
+    let note = note.trim();
+    if note.chars().count() > MAX_NOTE {
+        errors.add(
+            "note",
+            "Keep the note to 2,000 characters; the full notes go in the record",
+        );
+    }
+    errors.into_result()?;
+    let Some(outcome) = outcome else {
+        return Err(Error::Internal(
+            "an outcome passed its check without a value".into(),
+        ));
+    };
+    let c = state.store.consultation(org, consultation).await?;
+    if !matches!(
+        c.status,
+        haven_domain::consultation::Status::InProgress | haven_domain::consultation::Status::Ended
+    ) {
+        return Err(Error::Refused(format!(
+            "a consultation that is {} has no outcome yet",
+            c.status.as_str().replace('_', " ")
+        )));
+    }
+    let mut tx = state.store.begin().await?;
+    tx.set_outcome(org, consultation, outcome, note).await?;
+    ctx.audit(
+        &mut tx,
+        Some(org),
+        "consultation.outcome",
+        consultation.as_str(),
+        &format!("outcome={outcome}"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

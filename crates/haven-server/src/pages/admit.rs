@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             "/consultations/{id}/attendees/{attendee}/{change}",
             post(change),
         )
+        .route("/consultations/{id}/outcome", post(outcome))
 }
 
 fn clinician(who: &SignedIn) -> Result<(), Error> {
@@ -78,6 +79,35 @@ pub fn waiting_now(state: &AppState, c: &Consultation) -> Vec<(AttendeeId, Strin
                 .collect()
         })
         .unwrap_or_default()
+}
+
+const OUTCOMES: [(&str, &str); 4] = [
+    ("completed", "Completed by video"),
+    (
+        "converted_to_telephone",
+        "Converted to a telephone consultation",
+    ),
+    ("did_not_attend", "Did not attend"),
+    (
+        "technical_failure",
+        "Could not take place: technical failure",
+    ),
+];
+
+/// The outcome form (clinicians), with the outcome recorded so far.
+pub fn outcome_section(who: &SignedIn, c: &Consultation) -> Markup {
+    let current = c.outcome.map_or("", |o| o.as_str());
+    html! {
+        @if who.user.roles.contains(Role::Clinician) && matches!(c.status, haven_domain::consultation::Status::InProgress | haven_domain::consultation::Status::Ended) {
+            h2 { "Outcome" }
+            form method="post" action={ "/consultations/" (c.id) "/outcome" } novalidate {
+                (csrf_field(&who.csrf))
+                (crate::pages::form::radios("outcome", "How did it go?", None, &OUTCOMES, current, &FieldErrors::default()))
+                (field("note", "Note (optional)", c.outcome_note.as_deref().unwrap_or(""), Input::TEXT, &FieldErrors::default()))
+                button type="submit" { "Record the outcome" }
+            }
+        }
+    }
 }
 
 /// The live part of a consultation's page.
@@ -283,4 +313,26 @@ async fn change(
         _ => return Err(Error::NotFound),
     }
     Ok(Redirect::to(&format!("/consultations/{}", c.id)).into_response())
+}
+
+async fn outcome(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Extension(client): Extension<ClientInfo>,
+    Path(id): Path<String>,
+    values: FormData,
+) -> Result<Response, Error> {
+    clinician(&who)?;
+    let id = ConsultationId::parse(&id).map_err(|_| Error::NotFound)?;
+    let ctx = ctx(&state, &who, &client);
+    crate::ops::admission::record_outcome(
+        &state,
+        &ctx,
+        &who.org.id,
+        &id,
+        values.get("outcome"),
+        values.get("note"),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/consultations/{id}")).into_response())
 }

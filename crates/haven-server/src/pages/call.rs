@@ -72,7 +72,13 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
                 }
             }
             div id="call-ended" class="call-ended" role="alert" hidden {
-                h2 id="call-ended-title" tabindex="-1" { "The call has ended — the connection is closed" }
+                h2 id="call-ended-title" tabindex="-1" {
+                    @if invite.is_some() || consultation.is_some() {
+                        "Your consultation has ended. The connection is closed."
+                    } @else {
+                        "The call has ended — the connection is closed"
+                    }
+                }
                 p id="call-ended-reason" {}
             }
         }

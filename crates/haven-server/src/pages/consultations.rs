@@ -151,7 +151,12 @@ fn kind_label(kind: Kind) -> &'static str {
 }
 
 fn status_label(status: haven_domain::consultation::Status) -> String {
-    let text = status.as_str().replace('_', " ");
+    status_label_word(status.as_str())
+}
+
+/// A stored word as people read it: "in_progress" → "In progress".
+fn status_label_word(word: &str) -> String {
+    let text = word.replace('_', " ");
     let mut chars = text.chars();
     chars
         .next()
@@ -294,6 +299,9 @@ async fn show(
                 dt { "Clinic" } dd { (clinic.name.as_str()) }
                 dt { "Clinician" } dd { (clinician.as_ref().map_or("Any clinician of the clinic", |n| n.as_str())) }
                 dt { "Status" } dd id="status" { (status_label(c.status)) }
+                @if let Some(o) = c.outcome {
+                    dt { "Outcome" } dd id="outcome" { (status_label_word(o.as_str())) @if let Some(n) = &c.outcome_note { @if !n.is_empty() { ": " (n) } } }
+                }
                 @if let Some(p) = &c.patient {
                     dt { "Patient" } dd { (p.name.as_str()) }
                     dt { "Date of birth" } dd { (p.dob.iso()) }
@@ -321,6 +329,7 @@ async fn show(
                 }
             }
             (crate::pages::admit::live_section(&state, &who, &c, &people))
+            (crate::pages::admit::outcome_section(&who, &c))
             @if cancellable {
                 h2 { "Cancel" }
                 form method="post" action={ "/consultations/" (c.id) "/cancel" } {
