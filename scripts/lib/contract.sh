@@ -40,10 +40,11 @@ run_contract() {
 	done
 	# Deterministic generation keeps the run the same every time; the checks are the
 	# issue's: no server errors, and answers as documented.
-	"$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+	# From the throwaway folder, where schemathesis keeps its own files.
+	(cd "$dir" && "$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
 		-H "Authorization: Bearer $key" \
 		-c not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-		-n 100 --generation-deterministic >>"$log" 2>&1 || status=$?
+		-n 100 --generation-deterministic) >>"$log" 2>&1 || status=$?
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	rm -rf "$dir"
