@@ -106,6 +106,9 @@ class CallPage {
     s.on('stage', ({ stage }) => {
       this.root.dataset.stage = stage;
       this.waiting.hidden = stage !== 'waiting';
+      // Someone sent back to the waiting room sees nobody else, as before they were first
+      // admitted (the server lists the others again when it admits them).
+      if (stage === 'waiting') this.participants([], false);
       if (stage === 'waiting') this.say('You are in the waiting room. The clinician will let you in.');
       else if (stage === 'held') this.say('You are on hold. The clinician will be back with you shortly.');
       else this.say('You are in the consultation.');
@@ -224,8 +227,9 @@ class CallPage {
     this.root.dataset.state = 'ended';
     byId('call-ended-reason', HTMLElement).textContent = reason;
     this.ended.hidden = false;
-    this.say('The call has ended — the connection is closed.');
-    byId('call-ended-title', HTMLElement).focus();
+    const title = byId('call-ended-title', HTMLElement);
+    this.say(title.textContent ?? 'The call has ended — the connection is closed.');
+    title.focus();
   }
 }
 

@@ -183,13 +183,16 @@ export class Tiles {
     const tile = this.tiles.get(id);
     if (!tile) return;
     this.resized.unobserve(tile.video);
+    // Someone sent back to the waiting room keeps their tracks (the server renegotiates
+    // nothing on a change of stage): keep the stream for when they are admitted again.
+    if (tile.video.srcObject instanceof MediaStream) this.early.set(id, tile.video.srcObject);
     tile.video.srcObject = null;
     tile.item.remove();
     this.tiles.delete(id);
   }
 
   clear() {
-    this.early.clear();
     for (const id of [...this.tiles.keys()]) this.remove(id);
+    this.early.clear();
   }
 }

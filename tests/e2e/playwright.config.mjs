@@ -16,8 +16,9 @@ export default defineConfig({
   retries: 0,
   forbidOnly: true,
   timeout: 60_000,
-  // About 80 s on an idle 2-core machine; room for one that is busy with a build too.
-  globalTimeout: 420_000,
+  // About 150 s on an idle 2-core machine (the consultation journeys take a minute of it);
+  // room for one that is busy with a build too.
+  globalTimeout: 600_000,
   expect: { timeout: 5_000 },
   // HAVEN_E2E_REPORT: where scripts/lib/e2e.sh wants the JSON report it counts.
   reporter: [['list'], ['json', { outputFile: process.env.HAVEN_E2E_REPORT || path.join(outDir, 'results.json') }]],

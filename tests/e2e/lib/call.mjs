@@ -115,8 +115,8 @@ export function participantId(page) {
 
 /**
  * Media counters per remote participant seen by a page, or null once its call is closed:
- * `{p2: {frames, video, audio, tracks}}` (video frames decoded, video and audio packets
- * received, and the track ids).
+ * `{p2: {frames, video, audio, tracks}}` (video frames decoded, video packets received
+ * other than retransmissions, audio packets received, and the track ids).
  */
 export function inboundByParticipant() {
   return import('/assets/call.js').then(async ({ current }) => {
@@ -138,7 +138,9 @@ export function inboundByParticipant() {
       out[who].tracks.push(s.trackIdentifier);
       if (s.kind === 'video') {
         out[who].frames += s.framesDecoded ?? 0;
-        out[who].video += s.packetsReceived ?? 0;
+        // Retransmissions aside: with bandwidth estimation on, the media server probes with
+        // padding on the retransmission stream, which is not video.
+        out[who].video += (s.packetsReceived ?? 0) - (s.retransmittedPacketsReceived ?? 0);
       } else out[who].audio += s.packetsReceived ?? 0;
     });
     return out;

@@ -1,0 +1,190 @@
+// The whole video consultation, in the browser, as a patient and a clinician live it: the
+// clinician books in the web pages; the invitation goes out on the console channel (read
+// from Haven's standard output); the patient opens the link on a phone, confirms who they
+// are, passes the check and waits, connected but seeing and hearing nobody, and reads the
+// clinic's notice; the clinician sees them waiting, checks identity against the booking,
+// completes the checklist and admits them; both see and hear each other (getStats); the
+// clinician ends it for everyone: the patient sees the ended page, the link no longer
+// works, and both pages' peer connections and WebSockets are closed. Every page on the way
+// is checked with axe, and the patient's at 360×640 for sideways scrolling.
+//
+// Sorts after journey.spec.mjs on purpose: it adds its own organisation with `haven admin`,
+// which must not happen before the journey's first-run setup. Two pages with media at once.
+import { expect, test } from './lib/fixtures.mjs';
+import { expectMediaFrom, participantId } from './lib/call.mjs';
+import { formatAxe, formatOverflow } from './lib/checks.mjs';
+import {
+  admissionRow, book, checkPage, completeChecklist, enterDetails, expectConnectionsClosed, expectInvitation, expectNothingReceived, expectStatus,
+  invitationLink, joinAsClinician, joinWithInvite, newFindings, patientPage, sendNotice, setUpPractice, socketsOf, startCheck, waitingEntry, watch,
+} from './lib/consultation.mjs';
+
+const PRACTICE = {
+  org: 'Elmbridge Medical Practice',
+  clinic: 'Musculoskeletal',
+  admin: { name: 'Rowan Hale', email: 'rowan.hale@elmbridge.example.org', initial: 'tundra marigold ferry lantern', password: 'quiet otter basalt meadow' },
+  clinician: { name: 'Imogen Clarke', email: 'imogen.clarke@elmbridge.example.org', initial: 'velvet comet harbour thistle', password: 'amber canyon pillow sparrow' },
+};
+const PATIENT = { name: 'Margaret Ellis', dob: ['14', '6', '1952'], email: 'margaret.ellis@example.org' };
+const NOTICE = 'Running 10 minutes late';
+
+test.describe('a video consultation from booking to the end', () => {
+  test.describe.configure({ mode: 'serial' });
+
+  const found = newFindings();
+  const errors = [];
+  /** @type {import('@playwright/test').Page} the clinician's call */
+  let clinician;
+  /** @type {import('@playwright/test').Page} the clinician's second tab: the consultation's page */
+  let details;
+  /** @type {import('@playwright/test').Page} */
+  let patient;
+  let consultation;
+  let link;
+
+  test.afterAll(async () => {
+    for (const p of [clinician, patient]) await p?.context().close();
+  });
+
+  test('an administrator adds a clinic and a clinician; the clinician books a consultation in the web pages, and the invitation goes out on the console channel', async ({ browser }) => {
+    test.setTimeout(90_000);
+    details = watch(await setUpPractice(browser, PRACTICE), 'clinician', errors);
+    consultation = await book(details, { clinic: PRACTICE.clinic, clinician: PRACTICE.clinician.name, patient: PATIENT }, async (name) => {
+      await checkPage(found, details, name);
+      // An empty form is refused field by field.
+      await details.getByRole('button', { name: 'Book consultation' }).click();
+      await expect(details.getByRole('alert')).toContainText('There is a problem');
+      await expect(details.getByLabel('Clinic', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+      await expect(details.getByRole('alert').getByRole('link')).not.toHaveCount(0);
+      await checkPage(found, details, `${name} (field errors)`);
+    });
+    const summary = details.locator('dl.summary');
+    await expect(summary).toContainText(PATIENT.name);
+    await expect(summary).toContainText('1952-06-14');
+    await expect(summary).toContainText(PRACTICE.clinician.name);
+    await expectInvitation(details, 'Sent', 'Invited');
+    await expect(details.locator('#waiting-none')).toHaveText('Nobody is waiting.');
+    await checkPage(found, details, 'consultation');
+
+    link = await invitationLink(consultation);
+    expect(new URL(link).origin).toBe(process.env.HAVEN_E2E_BASE);
+    // An opaque token, never a name.
+    expect(new URL(link).pathname).toMatch(/^\/join\/[A-Za-z0-9_-]{43}$/);
+  });
+
+  test('the patient opens the link on a phone, reads what will happen, and confirms their name and date of birth', async ({ browser }) => {
+    patient = await patientPage(browser, errors);
+    const opened = await patient.goto(link);
+    expect(opened.status()).toBe(200);
+    await expect(patient.getByRole('heading', { level: 1 })).toHaveText('Your video appointment');
+    await expect(patient.getByText('Hello Margaret.')).toBeVisible();
+    await expect(patient.locator('dl.summary')).toContainText(`${PRACTICE.clinician.name}, ${PRACTICE.clinic}, ${PRACTICE.org}`);
+    await expect(patient.getByText('By joining, you agree to be seen and heard by the clinician')).toBeVisible();
+    await checkPage(found, patient, 'join landing', { phone: true });
+    await enterDetails(patient, PATIENT);
+    await checkPage(found, patient, 'check (before starting)', { phone: true });
+  });
+
+  test('the patient passes the check and waits, connected but receiving nothing, and sees the clinic’s notice; the clinician sees them waiting', async () => {
+    test.setTimeout(90_000);
+    // The clinician is in the call already, so the media server has someone to forward.
+    clinician = watch(await details.context().newPage(), 'clinician', errors);
+    await joinAsClinician(clinician, consultation);
+
+    await startCheck(patient);
+    await expect(patient.locator('#call-status')).toHaveText('You are in the waiting room. The clinician will let you in.');
+    await expect(patient.getByText('The clinician will let you in when they are ready.')).toBeVisible();
+    // Nobody else is listed, and nothing reaches either side.
+    expect(socketsOf(patient)[0].received.find((m) => m.type === 'welcome').participants).toHaveLength(1);
+    await expect(patient.locator('li[data-participant]')).toHaveCount(0);
+    await expectNothingReceived(patient, 'the waiting patient');
+    await expect(clinician.locator('li[data-participant]')).toHaveCount(0);
+    await expectNothingReceived(clinician, 'the clinician, while the patient waits', 1_000);
+    await checkPage(found, patient, 'waiting room', { phone: true });
+
+    await waitingEntry(details, consultation, PATIENT.name);
+    // Read before the waiting room on the page: a reload may be needed to see it.
+    await expectStatus(details, 'Waiting');
+    const entry = await waitingEntry(details, consultation, PATIENT.name);
+    await expect(entry.getByRole('link', { name: 'Check identity and admit' })).toBeVisible();
+    await checkPage(found, details, 'consultation (someone waiting)');
+    await sendNotice(entry, NOTICE);
+    const notice = patient.locator('#call-notice');
+    await expect(notice).toBeVisible({ timeout: 10_000 });
+    await expect(notice).toHaveText(`Message from the clinic: ${NOTICE}`);
+    await checkPage(found, patient, 'waiting room (with a notice)', { phone: true });
+  });
+
+  test('the clinician sees the booking and what the patient entered match, completes the checklist and admits them; both see and hear each other', async () => {
+    test.setTimeout(90_000);
+    const entry = await waitingEntry(details, consultation, PATIENT.name);
+    await entry.getByRole('link', { name: 'Check identity and admit' }).click();
+    await expect(details.getByRole('heading', { level: 1 })).toHaveText('Check identity and admit');
+    expect(await admissionRow(details, 'Name')).toEqual([PATIENT.name, PATIENT.name, 'Matches']);
+    expect(await admissionRow(details, 'Date of birth')).toEqual(['1952-06-14', '1952-06-14', 'Matches']);
+    await checkPage(found, details, 'admission');
+    // Nobody is admitted without the whole checklist.
+    await details.getByRole('button', { name: 'Admit' }).click();
+    await expect(details.getByRole('alert')).toContainText('There is a problem');
+    for (const label of ['I have confirmed who they are by asking them', 'The right patient record is open', 'They are in a private space where they can talk freely']) {
+      await expect(details.getByLabel(label)).not.toBeChecked();
+    }
+    await expect(details.getByLabel('Where are they now?')).toHaveAttribute('aria-invalid', 'true');
+    await checkPage(found, details, 'admission (field errors)');
+    await expect(patient.locator('#call')).toHaveAttribute('data-stage', 'waiting');
+
+    await completeChecklist(details);
+    // The admission lands on a call page that has not joined: the call is on the other tab.
+    await expect(details.getByRole('button', { name: 'Join the call' })).toBeVisible();
+    await expect(patient.locator('#call')).toHaveAttribute('data-stage', 'admitted');
+    await expect(patient.locator('#call-waiting')).toBeHidden();
+    const [doctor, me] = [await participantId(clinician), await participantId(patient)];
+    await expect(patient.locator(`li[data-participant="${doctor}"]`)).toContainText('(host)');
+    await expect(clinician.locator(`li[data-participant="${me}"]`)).toBeVisible();
+    await expectMediaFrom(patient, [doctor], 'the patient');
+    await expectMediaFrom(clinician, [me], 'the clinician');
+    await checkPage(found, patient, 'in the call (patient)', { phone: true });
+    await checkPage(found, clinician, 'in the call (clinician)');
+  });
+
+  test('the clinician ends the consultation for everyone: the patient sees that it has ended, both connections are closed, and the link no longer works', async () => {
+    test.setTimeout(90_000);
+    await clinician.getByRole('button', { name: 'End consultation for everyone' }).click();
+    for (const [who, page] of [['patient', patient], ['clinician', clinician]]) {
+      const title = page.getByRole('heading', { name: 'Your consultation has ended. The connection is closed.' });
+      await expect(title, who).toBeVisible();
+      await expect(title, who).toBeFocused();
+      await expect(page.locator('#call-ended-reason'), who).toHaveText('Your consultation has ended.');
+      await expect(page.locator('#call'), who).toHaveAttribute('data-state', 'ended');
+      await expect(page.locator('#call-live'), who).toBeHidden();
+      await expect(page.locator('li[data-participant]'), who).toHaveCount(0);
+      await expectConnectionsClosed(page, who);
+      const ended = socketsOf(page).flatMap((s) => s.received).filter((m) => m.type === 'ended');
+      expect(ended, `${who} was told`).toEqual([{ type: 'ended', reason: 'your consultation has ended' }]);
+    }
+    // The patient's camera and microphone are off.
+    expect(await patient.evaluate(() => import('/assets/call.js').then(({ current }) => current.local.getTracks().map((t) => `${t.kind} ${t.readyState}`).sort()))).toEqual(['audio ended', 'video ended']);
+    await checkPage(found, patient, 'consultation ended', { phone: true });
+
+    // The consultation is recorded as ended; nobody waits any more.
+    await details.goto(`/consultations/${consultation}`);
+    await expect(details.locator('#status')).toHaveText('Ended');
+    await expect(details.getByRole('heading', { name: 'Waiting room' })).toHaveCount(0);
+    // The link opens no page, and the server refuses it on the WebSocket too.
+    expect(await patient.evaluate(joinWithInvite, new URL(link).pathname.split('/').pop())).toMatchObject({ type: 'error', code: 'unauthenticated' });
+    const again = await patient.goto(link);
+    expect(again.status()).toBe(404);
+    await expect(patient.getByRole('heading', { level: 1 })).toHaveText('This link does not work');
+    await checkPage(found, patient, 'link that no longer works', { phone: true });
+  });
+
+  test('no page of the consultation has a WCAG 2.0/2.1/2.2 A or AA violation (axe-core)', async () => {
+    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(14);
+    expect(found.axe.length, `axe found violations:\n${formatAxe(found.axe)}\n`).toBe(0);
+  });
+
+  test('no page of the patient’s scrolls sideways on a 360×640 phone, and no page logged an error', async () => {
+    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(14);
+    expect(found.overflow.length, `wider than a 360 px phone:\n${formatOverflow(found.overflow)}\n`).toBe(0);
+    expect(errors, 'script and console errors').toEqual([]);
+  });
+});
