@@ -45,6 +45,10 @@ pub(crate) struct LayerSwitch {
     last_time: Option<MediaTime>,
     /// How far the current layer's media times are shifted, in its clock's units.
     offset: u64,
+    /// The newest media time seen of each layer, to recognise frames that arrive late: str0m
+    /// releases a frame whose packets took a retransmission after newer frames of the same
+    /// layer went by.
+    newest: Vec<(Layer, MediaTime)>,
 }
 
 impl LayerSwitch {
@@ -56,7 +60,14 @@ impl LayerSwitch {
     /// retransmission). Written as is, the subscriber's receiver would glue the two into one
     /// frame or see time go back; so the new layer's times are shifted to continue just
     /// after the last frame sent, for as long as it is forwarded.
+    ///
+    /// A frame older than one already seen of its layer is dropped, and never starts a
+    /// switch: forwarded, it would show an older picture after newer ones (a late keyframe
+    /// would even restart the layer from the past).
     pub fn forward(&mut self, layer: &Layer, keyframe: bool, time: MediaTime) -> Option<MediaTime> {
+        if self.is_late(layer, time) {
+            return None;
+        }
         let switching = self.current != self.target;
         if switching && self.target.as_ref() == Some(layer) && keyframe {
             self.current = self.target;
@@ -74,6 +85,20 @@ impl LayerSwitch {
         let out = MediaTime::new(time.numer().saturating_add(self.offset), time.frequency());
         self.last_time = Some(self.last_time.map_or(out, |last| last.max(out)));
         Some(out)
+    }
+
+    /// Whether a frame of `layer` at `time` is older than one seen of that layer before;
+    /// records it as the newest otherwise.
+    fn is_late(&mut self, layer: &Layer, time: MediaTime) -> bool {
+        let Some((_, newest)) = self.newest.iter_mut().find(|(l, _)| l == layer) else {
+            self.newest.push((*layer, time));
+            return false;
+        };
+        if newest.frequency() == time.frequency() && time.numer() < newest.numer() {
+            return true;
+        }
+        *newest = time;
+        false
     }
 
     /// Sets the wanted layer.
@@ -293,6 +318,34 @@ mod tests {
         // Resuming after the pause: a newer keyframe needs no shift.
         s.set_target(Some(rid("q")));
         assert_eq!(s.forward(&rid("q"), true, t(90000)), Some(t(90000)));
+    }
+
+    #[test]
+    fn a_late_frame_is_dropped_and_a_late_keyframe_starts_no_switch() {
+        let now = Instant::now();
+        let t = MediaTime::from_90khz;
+        let mut s = LayerSwitch::default();
+        s.set_target(Some(rid("h")));
+        assert_eq!(s.forward(&rid("h"), true, t(3000)), Some(t(3000)));
+        assert_eq!(s.forward(&rid("h"), false, t(9000)), Some(t(9000)));
+        assert_eq!(s.forward(&rid("h"), false, t(6000)), None, "late");
+        assert_eq!(s.forward(&rid("q"), false, t(12000)), None);
+
+        // Down to q and back up to h: h's keyframe of a picture already passed comes late,
+        // released after a retransmission; the switch waits for a fresh one.
+        s.set_target(Some(rid("q")));
+        assert_eq!(s.forward(&rid("q"), true, t(15000)), Some(t(15000)));
+        assert_eq!(s.forward(&rid("h"), false, t(15000)), None);
+        s.set_target(Some(rid("h")));
+        assert_eq!(s.keyframe_due(now), Some(rid("h")));
+        assert_eq!(
+            s.forward(&rid("h"), true, t(12000)),
+            None,
+            "a late keyframe"
+        );
+        assert_eq!(s.forward(&rid("q"), false, t(18000)), Some(t(18000)));
+        assert_eq!(s.forward(&rid("h"), true, t(21000)), Some(t(21000)));
+        assert_eq!(s.forward(&rid("q"), false, t(21000)), None);
     }
 
     #[test]

@@ -22,12 +22,13 @@
 //! dropped and counted in [`RoomStats`].
 //!
 //! Per subscriber, the room chooses one simulcast layer of each publisher's video (by the
-//! size the subscriber shows it at, [`Room::set_display_size`], and, when
-//! [`MediaPolicy::bandwidth_estimation`] is on, by its downlink estimate), switching only at
-//! a keyframe it asks the publisher for. [`Room::set_audio_only`] and a low estimate stop
-//! video to one subscriber ([`RoomEvent::AudioOnly`]); [`Room::set_muted`] stops a
-//! publisher's audio or video; [`RoomEvent::ActiveSpeaker`] follows RFC 6464 audio levels;
-//! [`RoomEvent::Quality`] reports each connection's loss, RTT and bitrates.
+//! size the subscriber shows it at, [`Room::set_display_size`], and by its downlink
+//! estimate, [`MediaPolicy::bandwidth_estimation`]), switching only at a keyframe it asks
+//! the publisher for. [`Room::set_audio_only`] and a low estimate stop video to one
+//! subscriber ([`RoomEvent::AudioOnly`]); [`Room::set_muted`] stops a publisher's audio or
+//! video; [`RoomEvent::ActiveSpeaker`] follows RFC 6464 audio levels; [`RoomEvent::Quality`]
+//! reports each connection's loss, RTT and bitrates. A client whose address changes restarts
+//! ICE through [`Room::handle_offer`] and keeps its place in the room.
 //!
 //! Code map: `room.rs` (the owner-facing API and the drain loop), `controls.rs` (display
 //! size, audio-only, mute, queries), `participant.rs` (one peer connection and its

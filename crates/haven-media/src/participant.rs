@@ -16,7 +16,7 @@ use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
 use crate::forward::{LayerIn, Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
 use crate::layers::{Layer, LayerSwitch};
 use crate::quality::QualityMeter;
-use crate::select::AudioOnlyState;
+use crate::select::{AudioOnlyState, EstimateRetry, aim};
 use crate::{Error, MediaKind, MediaPolicy, ParticipantId, RoomEvent};
 
 /// At most one keyframe request per published track in this interval: a keyframe is large,
@@ -55,8 +55,15 @@ pub(crate) struct Participant {
     pub(crate) estimate_bps: Option<u64>,
     /// The bitrates last handed to str0m's estimator (minimum, desired), to skip repeats.
     bwe_bitrates: Option<(u64, u64)>,
+    /// The estimate str0m's estimator starts from, if estimation is on: it starts from it
+    /// again when the participant's network path changes (an ICE restart).
+    initial_estimate: Option<Bitrate>,
+    /// The ICE username fragment of the client's latest offer: a new one is an ICE restart.
+    remote_ufrag: Option<String>,
     /// Whether video to this participant is off, and why.
     pub(crate) audio_only: AudioOnlyState,
+    /// When to restart its estimate while video to it is off for low bandwidth.
+    pub(crate) estimate_retry: EstimateRetry,
     /// The largest size (width, height) at which this participant shows each publisher.
     pub(crate) display: HashMap<ParticipantId, (u32, u32)>,
     /// Its connection quality.
@@ -83,6 +90,7 @@ impl Participant {
         offer: &str,
         policy: &MediaPolicy,
     ) -> Result<(Self, String), Error> {
+        let remote_ufrag = ice_ufrag(offer).map(str::to_owned);
         let offer =
             SdpOffer::from_sdp_string(offer).map_err(|e| Error::InvalidSdp(e.to_string()))?;
         // TWCC feedback from the client tells the server how much its downlink carries:
@@ -95,6 +103,14 @@ impl Participant {
             .enable_bwe(bwe)
             .set_stats_interval(Some(policy.quality_interval))
             .build(now);
+        // str0m probes as soon as DTLS is up, before the room has chosen anything to send,
+        // and caps its probes at twice the desired bitrate (50 kbit/s until set): unset, its
+        // first probes would measure, and set, an estimate of about 100 kbit/s.
+        let bwe_bitrates = bwe.is_some().then(|| (0, aim(0, policy)));
+        if let Some((minimum, desired)) = bwe_bitrates {
+            rtc.bwe()
+                .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
+        }
         for addr in local_addrs {
             // A host candidate only fails for unusable addresses (unspecified, port 0);
             // the room's config is the server's own, so skip those rather than fail a join.
@@ -123,8 +139,11 @@ impl Participant {
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             estimate_bps: None,
-            bwe_bitrates: None,
+            bwe_bitrates,
+            initial_estimate: bwe,
+            remote_ufrag,
             audio_only: AudioOnlyState::default(),
+            estimate_retry: EstimateRetry::default(),
             display: HashMap::new(),
             quality: QualityMeter::default(),
             muted_audio: false,
@@ -345,6 +364,16 @@ impl Participant {
             .set_bitrate(Bitrate::bps(minimum), Bitrate::bps(desired));
     }
 
+    /// Starts str0m's estimator over from `bps`: it forgets what it measured and probes
+    /// again, for up to the desired bitrate already set.
+    pub fn restart_estimate(&mut self, bps: u64) {
+        if self.initial_estimate.is_none() {
+            return;
+        }
+        self.rtc.bwe().reset(Bitrate::bps(bps));
+        self.estimate_bps = Some(bps);
+    }
+
     /// A track published by someone else is to be forwarded to this participant.
     pub fn add_track_out(&mut self, source: TrackRef, kind: MediaKind) {
         self.tracks_out.push(TrackOut {
@@ -451,7 +480,9 @@ impl Participant {
     }
 
     /// Handles an offer from the client (it added or removed tracks, or restarts ICE).
-    pub fn handle_offer(&mut self, offer: &str) -> Result<String, Error> {
+    /// Returns the answer, and whether the offer restarted ICE.
+    pub fn handle_offer(&mut self, offer: &str) -> Result<(String, bool), Error> {
+        let ufrag = ice_ufrag(offer).map(str::to_owned);
         let offer =
             SdpOffer::from_sdp_string(offer).map_err(|e| Error::InvalidSdp(e.to_string()))?;
         let answer = self
@@ -459,6 +490,16 @@ impl Participant {
             .sdp_api()
             .accept_offer(offer)
             .map_err(|e| Error::Negotiation(e.to_string()))?;
+        // New ICE credentials in an offer restart ICE (RFC 8839): the client moved to another
+        // network, whose capacity says nothing of the old one's. Estimate it afresh, from
+        // the start and with the first probes, as browsers do when their route changes.
+        let ice_restart = ufrag.is_some() && ufrag != self.remote_ufrag;
+        if ice_restart {
+            self.remote_ufrag = ufrag;
+            if let Some(initial) = self.initial_estimate {
+                self.restart_estimate(initial.as_u64());
+            }
+        }
         // Accepting an offer rolls back our own outstanding offer: redo those changes later.
         self.pending = None;
         self.queued_offer = None;
@@ -469,7 +510,7 @@ impl Participant {
                 s => s,
             };
         }
-        Ok(answer.to_sdp_string())
+        Ok((answer.to_sdp_string(), ice_restart))
     }
 
     /// Builds an offer for tracks to add or stop, unless one is already outstanding.
@@ -515,4 +556,11 @@ impl Participant {
         self.pending = Some(pending);
         Some(offer.to_sdp_string())
     }
+}
+
+/// The session's ICE username fragment (`a=ice-ufrag:`, at session or media level; Haven's
+/// clients bundle everything, so the first one is the one), if the SDP has one.
+fn ice_ufrag(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:"))
 }

@@ -124,7 +124,10 @@ impl Room {
             .ok_or(Error::UnknownParticipant(id))?
     }
 
-    /// Handles a participant's own SDP offer (renegotiation) and returns the answer.
+    /// Handles a participant's own SDP offer (renegotiation, or an ICE restart after its
+    /// address changed) and returns the answer. After an ICE restart the participant is
+    /// reached at its new address once its checks arrive there, its datagrams from the old
+    /// one are no longer accepted, and its downlink is estimated afresh.
     pub fn handle_offer(
         &mut self,
         now: Instant,
@@ -132,8 +135,17 @@ impl Room {
         offer: &str,
     ) -> Result<String, Error> {
         self.advance(now);
-        self.with(id, |p| p.handle_offer(offer))
-            .ok_or(Error::UnknownParticipant(id))?
+        let (answer, ice_restart) = self
+            .with(id, |p| p.handle_offer(offer))
+            .ok_or(Error::UnknownParticipant(id))??;
+        if ice_restart {
+            // The client restarts ICE because its address changed (Wi-Fi to mobile data):
+            // forget the addresses learned so far. Its datagrams from the new address find
+            // it through its peer connection (STUN with the new credentials), and once ICE
+            // settles there, str0m accepts nothing more from the old one.
+            self.by_addr.retain(|_, p| *p != id);
+        }
+        Ok(answer)
     }
 
     /// Removes a participant at once (eject, end of call, hang-up).

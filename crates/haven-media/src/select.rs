@@ -4,7 +4,7 @@
 //! Runs every [`MediaPolicy::evaluation_interval`] and right after anything that changes the
 //! answer (a track opens, a preference or mute changes).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use str0m::media::KeyframeRequestKind;
 
@@ -12,6 +12,15 @@ use crate::forward::{Propagated, TrackRef};
 use crate::layers::{Candidate, Layer, allocate, useful_layers};
 use crate::participant::Participant;
 use crate::{AudioOnlyReason, MediaKind, MediaPolicy, ParticipantId, Room, RoomEvent, RoomOutput};
+
+/// str0m probes for at most twice the desired bitrate it is given and takes a probe's result
+/// as its new estimate. Aiming at exactly what the best allocation needs would cap the
+/// estimate near that need, where ordinary fluctuation crosses the top layer's threshold
+/// every few seconds; aiming this many times higher lets probes prove room to spare.
+const AIM_HEADROOM: u64 = 2;
+
+/// The longest wait between two retries of a low estimate while video is off.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
 
 /// What one forwarded audio track is taken to cost, bits per second (Opus at 32 kbit/s
 /// with packet headers), before the rest of the estimate is spent on video.
@@ -82,6 +91,41 @@ impl AudioOnlyState {
     }
 }
 
+/// Restarts of a subscriber's bandwidth estimate while video to it is off for low
+/// bandwidth.
+///
+/// str0m's estimate of a link with random loss can stay where it fell long after the link
+/// recovered: its loss-based controller does not raise an estimate while the loss it sees
+/// exceeds what it attributes to the link, and does not probe meanwhile. At a few tens of
+/// kbit/s (sound only) that can last indefinitely. Started over, str0m probes at once: on a
+/// link that recovered, the probes prove it; on one that did not, the estimate falls back
+/// within a round trip or two, well inside `bandwidth_hold`.
+#[derive(Debug, Default)]
+pub(crate) struct EstimateRetry {
+    /// When to restart next, and the wait that led there; `None` while video flows.
+    next: Option<(Instant, Duration)>,
+}
+
+impl EstimateRetry {
+    /// Whether to restart the estimate now. `held_back` says video to the subscriber is off
+    /// for low bandwidth. The first restart comes `bandwidth_retry` after that began, then
+    /// the waits double, up to a minute.
+    fn due(&mut self, now: Instant, held_back: bool, policy: &MediaPolicy) -> bool {
+        if !held_back {
+            self.next = None;
+            return false;
+        }
+        let first = (now + policy.bandwidth_retry, policy.bandwidth_retry);
+        let (at, wait) = *self.next.get_or_insert(first);
+        if now < at {
+            return false;
+        }
+        let wait = (wait * 2).min(MAX_RETRY_WAIT);
+        self.next = Some((now + wait, wait));
+        true
+    }
+}
+
 /// A published video as every subscriber sees it this round.
 struct PublishedVideo {
     /// Which track.
@@ -139,6 +183,17 @@ impl Room {
         }
         self.evaluate_speaker(now);
     }
+}
+
+/// The desired bitrate to give str0m's estimator for a subscriber that needs `desired`: with
+/// headroom, and never below three times the starting estimate. Probes capped below the
+/// current estimate would measure less and pull it down (an audio-only subscriber would end
+/// up with an estimate of about 100 kbit/s and no way back to video), and the floor lets
+/// str0m's first probes run at three and six times the starting estimate, as browsers' do,
+/// so the estimate is near the link's capacity within a second of connecting.
+pub(crate) fn aim(desired: u64, policy: &MediaPolicy) -> u64 {
+    let floor = u64::from(policy.initial_estimate_kbps) * 1000 * 3;
+    desired.saturating_mul(AIM_HEADROOM).max(floor)
 }
 
 /// One subscriber's round: returns the audio-only event to send, if any, and the keyframe
@@ -215,17 +270,29 @@ fn select(
         .unwrap_or(0);
     let (minimum, desired) = match p.audio_only.reason() {
         Some(AudioOnlyReason::Requested) => (0, audio_cost),
-        // Keep probing up to the resume threshold, or video could never come back.
+        // Aim past the resume threshold, so probes may show the link recovered; but pad
+        // nothing: padding cannot lift an estimate held down by loss (see
+        // `EstimateRetry`), and on a link that cannot carry video it would crowd out sound.
         Some(AudioOnlyReason::LowBandwidth) => {
             let resume = u64::from(policy.video_resumes_above_kbps) * 1000 * 6 / 5;
-            (resume, resume.max(best + audio_cost))
+            (0, resume.max(best + audio_cost))
         }
         None => {
             let desired = best + audio_cost;
             ((spent + next_step + audio_cost).min(desired), desired)
         }
     };
-    p.set_bwe_bitrates(minimum, desired);
+    p.set_bwe_bitrates(minimum, aim(desired, policy));
+
+    // Video off for low bandwidth: now and then, start the estimate over from the resume
+    // threshold (see `EstimateRetry`), so the restart alone cannot bring video back.
+    if policy.bandwidth_estimation {
+        let held_back = p.audio_only.reason() == Some(AudioOnlyReason::LowBandwidth);
+        let restart_from = u64::from(policy.video_resumes_above_kbps) * 1000;
+        if p.estimate_retry.due(now, held_back, policy) {
+            p.restart_estimate(restart_from);
+        }
+    }
 
     let mut requests = Vec::new();
     let mut targets: Vec<(usize, Option<Layer>)> = p
@@ -259,4 +326,62 @@ fn select(
         }
     }
     (event, requests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn video_stops_and_resumes_only_after_the_hold() {
+        let policy = MediaPolicy::default();
+        let hold = policy.bandwidth_hold;
+        let t0 = Instant::now();
+        let mut s = AudioOnlyState::default();
+        s.follow_estimate(t0, 100_000, &policy);
+        assert_eq!(s.reason(), None, "a dip is not enough");
+        s.follow_estimate(t0 + hold, 100_000, &policy);
+        assert_eq!(s.reason(), Some(AudioOnlyReason::LowBandwidth));
+        let resume_bps = u64::from(policy.video_resumes_above_kbps) * 1000;
+        s.follow_estimate(t0 + hold * 2, resume_bps, &policy);
+        s.follow_estimate(t0 + hold * 4, resume_bps, &policy);
+        assert!(s.low_bandwidth, "at the threshold is not above it");
+        s.follow_estimate(t0 + hold * 5, resume_bps + 1, &policy);
+        s.follow_estimate(t0 + hold * 6, resume_bps + 1, &policy);
+        assert_eq!(s.reason(), None);
+    }
+
+    #[test]
+    fn a_held_back_estimate_is_restarted_with_backoff_until_released() {
+        let policy = MediaPolicy::default();
+        let wait = policy.bandwidth_retry;
+        let t0 = Instant::now();
+        let mut r = EstimateRetry::default();
+        assert!(!r.due(t0, true, &policy), "not at once");
+        assert!(!r.due(t0 + wait - Duration::from_millis(1), true, &policy));
+        assert!(r.due(t0 + wait, true, &policy));
+        assert!(!r.due(t0 + wait, true, &policy), "once");
+        let second = t0 + wait + wait * 2;
+        assert!(!r.due(second - Duration::from_millis(1), true, &policy));
+        assert!(r.due(second, true, &policy));
+        let mut at = second;
+        for _ in 0..10 {
+            at += MAX_RETRY_WAIT;
+            assert!(r.due(at, true, &policy), "a minute apart at most");
+        }
+        // Released, then held back again: the first wait again.
+        assert!(!r.due(at, false, &policy));
+        assert!(!r.due(at + Duration::from_secs(1), true, &policy));
+        assert!(r.due(at + Duration::from_secs(1) + wait, true, &policy));
+    }
+
+    #[test]
+    fn str0m_is_aimed_past_the_need_and_never_below_three_times_the_start() {
+        let policy = MediaPolicy::default();
+        let floor = u64::from(policy.initial_estimate_kbps) * 3000;
+        assert_eq!(aim(0, &policy), floor);
+        assert_eq!(aim(floor / 4, &policy), floor);
+        assert_eq!(aim(floor, &policy), floor * AIM_HEADROOM);
+        assert_eq!(aim(u64::MAX, &policy), u64::MAX);
+    }
 }

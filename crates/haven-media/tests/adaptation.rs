@@ -1,68 +1,30 @@
 //! What each subscriber is sent: simulcast layers by display size, audio-only on request,
-//! mute, the active speaker, and connection quality. Bandwidth estimation is off here (the
-//! default policy; see `MediaPolicy::bandwidth_estimation`), so these run over the same
-//! lossy, reordering network as the forwarding tests.
+//! mute, the active speaker, and connection quality, over the same lossy, reordering
+//! network as the forwarding tests and with the default policy (bandwidth estimation on),
+//! except where a test isolates display size from the estimate. `bandwidth.rs` covers
+//! choices driven by the estimate.
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Sim;
-use haven_media::{AudioOnlyReason, MediaKind, ParticipantId, RoomEvent};
+use common::video::{F, Q, assert_switches_at_keyframes, count, frames_since};
+use haven_media::{AudioOnlyReason, MediaKind, MediaPolicy, ParticipantId, RoomEvent};
 
 const LOSS: f64 = 0.05;
 const CONNECT_WITHIN: Duration = Duration::from_secs(10);
-/// Layer markers in the harness's frames (see `common::LAYERS`).
-const Q: u8 = 1;
-const F: u8 = 3;
-
-/// Video frames `to` received from `from` since `t`: (layer marker, keyframe).
-fn frames_since(sim: &Sim, to: ParticipantId, from: ParticipantId, t: Instant) -> Vec<(u8, bool)> {
-    sim.client(to)
-        .video_log
-        .get(&from.to_string())
-        .map(|log| {
-            log.iter()
-                .filter(|f| f.at >= t)
-                .map(|f| (f.marker, f.keyframe))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The room only ever moves a subscriber to a new layer at a keyframe of it: in the order
-/// the server sent them (media time; the receiver may release a late retransmitted frame
-/// after a newer keyframe), once pictures have started, every frame whose layer differs
-/// from the one before is a keyframe, unless the network lost that keyframe for good (then
-/// the receiver sees the gap and waits for the next one).
-///
-/// Frames before the first keyframe are not checked: the server starts forwarding once its
-/// side of DTLS is up, a moment before the client's is, so the client may miss the start
-/// (and then see a retransmission of it) without seeing a gap; a browser shows nothing
-/// until a keyframe and asks for one, and the room passes that request on.
-fn assert_switches_at_keyframes(sim: &Sim, to: ParticipantId, from: ParticipantId) {
-    let mut log = sim.client(to).video_log[&from.to_string()].clone();
-    log.sort_by_key(|f| f.time);
-    let started = log.iter().position(|f| f.keyframe).unwrap_or(log.len());
-    for pair in log[started..].windows(2) {
-        let (before, f) = (pair[0], pair[1]);
-        if before.marker != f.marker {
-            assert!(
-                f.keyframe || !f.contiguous,
-                "{to} got layer {} from {from} without a keyframe: {f:?}",
-                f.marker
-            );
-        }
-    }
-}
-
-fn count(frames: &[(u8, bool)], marker: u8) -> usize {
-    frames.iter().filter(|(m, _)| *m == marker).count()
-}
 
 #[test]
 fn each_subscriber_gets_the_simulcast_layer_its_tile_needs_switching_at_keyframes() {
-    let mut sim = Sim::new(11, LOSS);
+    // Display size alone: with the estimate as well, the large tile's top layer would wait
+    // for the estimate to grow past both videos it receives (this one and the thumbnail
+    // subscriber's own, unlayered), which `bandwidth.rs` covers.
+    let policy = MediaPolicy {
+        bandwidth_estimation: false,
+        ..MediaPolicy::default()
+    };
+    let mut sim = Sim::with_policy(11, LOSS, policy);
     let publisher = sim.join_simulcast(1);
     let big = sim.join(2);
     let small = sim.join(3);
@@ -112,7 +74,8 @@ fn audio_only_on_request_stops_video_to_that_subscriber_only_and_resumes_at_a_ke
     let b = sim.join(2);
     let c = sim.join(3);
     sim.run_until_connected(CONNECT_WITHIN);
-    sim.run_for(Duration::from_secs(1));
+    // The bandwidth estimates grow to carry two unlayered videos to each subscriber.
+    sim.run_for(Duration::from_secs(3));
 
     sim.room
         .set_audio_only(sim.now, b, true)
@@ -144,7 +107,7 @@ fn audio_only_on_request_stops_video_to_that_subscriber_only_and_resumes_at_a_ke
     sim.room
         .set_audio_only(sim.now, b, false)
         .expect("b is in the room");
-    sim.run_for(Duration::from_secs(2));
+    sim.run_for(Duration::from_secs(3));
     assert!(
         sim.events
             .iter()
@@ -243,7 +206,7 @@ fn a_lossy_link_reports_more_loss_than_a_clean_one() {
     let clean = sim.join(1);
     let lossy = sim.join(2);
     let lossy_addr = sim.client(lossy).addr;
-    sim.link_loss.insert(lossy_addr, 0.15);
+    sim.net.link_loss.insert(lossy_addr, 0.15);
     sim.run_until_connected(CONNECT_WITHIN);
     sim.run_for(Duration::from_secs(6));
 

@@ -59,8 +59,10 @@ fn two_participants_receive_each_others_audio_and_video() {
     let a = sim.join(1);
     let b = sim.join(2);
     sim.run_until_connected(CONNECT_WITHIN);
-    // Video starts at a keyframe, which takes a round trip to ask for.
-    sim.run_for(Duration::from_millis(500));
+    // Video starts at a keyframe, which takes a round trip to ask for; and the room paces
+    // what it sends at each subscriber's bandwidth estimate, which starts below this
+    // unlayered video's rate and grows within a second or two.
+    sim.run_for(Duration::from_secs(2));
 
     let pairs = [(a, b), (b, a)];
     let counts = received_during(&mut sim, &pairs, WINDOW);
@@ -78,8 +80,10 @@ fn a_third_participant_receives_both_others_and_is_received() {
 
     let c = sim.join(3);
     sim.run_until_connected(CONNECT_WITHIN);
-    // Renegotiation and the first keyframe take a moment.
-    sim.run_for(Duration::from_millis(500));
+    // Renegotiation and the first keyframe take a moment, and the room paces what it sends
+    // each subscriber at that subscriber's bandwidth estimate, which must first grow to
+    // carry a second video (str0m probes for it when the room asks for more).
+    sim.run_for(Duration::from_secs(2));
 
     let pairs = [(c, a), (c, b), (a, c), (b, c), (a, b), (b, a)];
     let counts = received_during(&mut sim, &pairs, WINDOW);

@@ -13,7 +13,8 @@ fn random_truncated_and_lookalike_datagrams_are_dropped_without_harm() {
     let a = sim.join(1);
     let b = sim.join(2);
     sim.run_until_connected(Duration::from_secs(10));
-    sim.run_for(Duration::from_secs(1));
+    // The bandwidth estimates settle first, so the call's pace afterwards is the junk's doing.
+    sim.run_for(Duration::from_secs(4));
 
     let mut rng = Rng::new(0xBAD);
     let stranger: SocketAddr = (Ipv4Addr::new(203, 0, 113, 9), 4444).into();
@@ -25,7 +26,7 @@ fn random_truncated_and_lookalike_datagrams_are_dropped_without_harm() {
     );
 
     let dropped_before = sim.room.stats().dropped_datagrams;
-    let mut from_stranger = 0u64;
+    let mut unrouted = 0u64;
     for round in 0..3000u32 {
         let mut junk = match round % 5 {
             // Random bytes of random length, including empty.
@@ -70,10 +71,9 @@ fn random_truncated_and_lookalike_datagrams_are_dropped_without_harm() {
         }
         // Most junk comes from an unknown address; some is spoofed as a participant's.
         let from = if round % 3 == 0 { a_addr } else { stranger };
-        if from == stranger {
-            from_stranger += 1;
+        if sim.inject(from, &junk).is_none() {
+            unrouted += 1;
         }
-        sim.inject(from, &junk);
         if round % 100 == 0 {
             sim.step();
         }
@@ -81,9 +81,13 @@ fn random_truncated_and_lookalike_datagrams_are_dropped_without_harm() {
 
     let stats = sim.room.stats();
     assert_eq!(stats.panics, 0);
+    // Whatever no participant claims is dropped and counted. (Not every datagram from the
+    // stranger is unclaimed: a replayed STUN check of a's, with its valid credentials, makes
+    // the stranger's address a candidate of a's connection, as ICE must for a client whose
+    // address changes; str0m then discards its undecryptable junk itself.)
     assert!(
-        stats.dropped_datagrams >= dropped_before + from_stranger / 2,
-        "junk is counted as dropped: {stats:?}"
+        stats.dropped_datagrams >= dropped_before + unrouted,
+        "junk is counted as dropped: {stats:?}, {unrouted} unclaimed"
     );
     let ids: Vec<_> = sim.room.participants().collect();
     assert_eq!(ids, vec![a, b], "nobody was thrown out by junk");

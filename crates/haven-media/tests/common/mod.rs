@@ -1,13 +1,20 @@
 //! A tiny deterministic world for media tests: str0m "browser" peers (full ICE) talking to a
-//! `Room` through an in-memory network with seeded loss and reordering, in simulated time.
-//! Nothing here sleeps or reads the clock except to pick an arbitrary starting instant.
+//! `Room` through an in-memory network ([`net`]: seeded loss, jitter and reordering, and
+//! bottleneck links), in simulated time driven like an event loop. Nothing here sleeps or
+//! reads the clock except to pick an arbitrary starting instant. (str0m's own randomness,
+//! in ICE credentials and DTLS, still varies from run to run.)
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
+
+pub mod net;
+pub mod video;
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use haven_media::{Datagram, ParticipantId, Room, RoomConfig, RoomEvent, RoomOutput, Transport};
+use haven_media::{
+    Datagram, MediaPolicy, ParticipantId, Room, RoomConfig, RoomEvent, RoomOutput, Transport,
+};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{
@@ -17,11 +24,31 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::RawPacket;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use net::Network;
+
 /// A simulcast publisher's layers, lowest first, with the size of each layer's frames.
 pub const LAYERS: [(&str, usize); 3] = [("q", 300), ("h", 900), ("f", 2500)];
 
-/// The simulation advances in steps of this size.
+/// The simulation never advances by more than this in one step.
 pub const TICK: Duration = Duration::from_millis(5);
+
+/// Clients publish an audio frame this often (Opus, 20 ms) and a video frame this often
+/// (about 30 frames a second), in milliseconds.
+const AUDIO_INTERVAL_MS: u64 = 20;
+const VIDEO_INTERVAL_MS: u64 = 33;
+
+/// The seed a test runs its network with: `default`, or a different one for every test when
+/// `HAVEN_MEDIA_SEED` is set, to try a test over other networks without editing it:
+/// `HAVEN_MEDIA_SEED=7 cargo nextest run -p haven-media`.
+pub fn seed(default: u64) -> u64 {
+    match std::env::var("HAVEN_MEDIA_SEED")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        Some(s) => default ^ s.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        None => default,
+    }
+}
 
 /// A seeded pseudo-random generator (SplitMix64): tests must be reproducible.
 pub struct Rng(u64);
@@ -91,6 +118,17 @@ pub struct Client {
     publish_start: Option<Instant>,
 }
 
+/// What a joining client publishes as video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Camera {
+    /// One stream.
+    Single,
+    /// Three simulcast layers ([`LAYERS`]).
+    Simulcast,
+    /// Nothing: the camera is off (audio only).
+    Off,
+}
+
 /// One video frame as a client received it.
 #[derive(Debug, Clone, Copy)]
 pub struct VideoFrame {
@@ -103,6 +141,8 @@ pub struct VideoFrame {
     /// False when packets before it were lost for good: a decoder knows it must ask for a
     /// keyframe, and shows nothing broken meanwhile.
     pub contiguous: bool,
+    /// The RTP sequence numbers (extended) of its first and last packet.
+    pub seq: (u64, u64),
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +159,14 @@ impl Client {
             .and_then(|v| v.last().copied())
     }
 
+    /// The media time (90 kHz) of the latest video frame this client had published by `t`,
+    /// if it had started: frames produced later carry later times.
+    pub fn video_time_at(&self, t: Instant) -> Option<u64> {
+        let start = self.publish_start.filter(|s| *s <= t)?;
+        let n = t.duration_since(start).as_millis() as u64 / VIDEO_INTERVAL_MS;
+        Some(n * 3000)
+    }
+
     /// Frames of each kind received from the publisher with this participant id.
     pub fn from(&self, publisher: ParticipantId) -> ReceivedCount {
         self.received
@@ -128,29 +176,14 @@ impl Client {
     }
 }
 
-/// An in-flight datagram.
-struct Packet {
-    deliver_at: Instant,
-    /// Send order, to break ties deterministically.
-    seq: u64,
-    source: SocketAddr,
-    destination: SocketAddr,
-    contents: Vec<u8>,
-}
-
 /// The world: a room, its clients, and the network between them.
 pub struct Sim {
     pub now: Instant,
     pub room: Room,
     pub server: SocketAddr,
     pub clients: Vec<Client>,
-    /// Probability that a datagram is lost.
-    pub loss: f64,
-    /// Loss on one client's link (both directions), instead of `loss`.
-    pub link_loss: HashMap<SocketAddr, f64>,
-    /// One-way delay is `base_delay` plus up to `jitter`, drawn per datagram.
-    pub base_delay: Duration,
-    pub jitter: Duration,
+    /// The network between the room and the clients.
+    pub net: Network,
     /// Every event the room emitted, with its time.
     pub events: Vec<(Instant, RoomEvent)>,
     /// Every datagram the room asked to send: (time, destination).
@@ -158,51 +191,59 @@ pub struct Sim {
     /// The first datagrams clients sent to the room (STUN, DTLS, SRTP), as material for
     /// malformed-input tests.
     pub uplink_samples: Vec<Vec<u8>>,
-    rng: Rng,
-    net: Vec<Packet>,
-    seq: u64,
+    /// The latest datagram each address sent to the room.
+    pub last_uplink: HashMap<SocketAddr, Vec<u8>>,
+    /// Steps in a row that could not move time on.
+    stalled: u32,
 }
 
 impl Sim {
+    /// A room with the default media policy, as Haven's server runs it.
     pub fn new(seed: u64, loss: f64) -> Self {
+        Self::with_policy(seed, loss, MediaPolicy::default())
+    }
+
+    pub fn with_policy(seed: u64, loss: f64, policy: MediaPolicy) -> Self {
         // Only an anchor for simulated time; everything after this is `now + n * TICK`.
         let now = Instant::now();
         let server: SocketAddr = (Ipv4Addr::new(192, 0, 2, 1), 3478).into();
-        let room = Room::new(
+        let room = Room::with_policy(
             now,
             RoomConfig {
                 local_addrs: vec![server],
             },
+            policy,
         );
         Sim {
             now,
             room,
             server,
             clients: Vec::new(),
-            loss,
-            link_loss: HashMap::new(),
-            base_delay: Duration::from_millis(10),
-            jitter: Duration::from_millis(20),
+            net: Network::new(seed, loss, server),
             events: Vec::new(),
             transmits: Vec::new(),
             uplink_samples: Vec::new(),
-            rng: Rng::new(seed),
-            net: Vec::new(),
-            seq: 0,
+            last_uplink: HashMap::new(),
+            stalled: 0,
         }
     }
 
     /// A browser joins: offers audio and video (sendrecv, as browsers do) and the room answers.
     pub fn join(&mut self, n: u8) -> ParticipantId {
-        self.join_with(n, false)
+        self.join_with(n, Camera::Single)
     }
 
     /// A browser joins publishing its video as three simulcast layers ([`LAYERS`]).
     pub fn join_simulcast(&mut self, n: u8) -> ParticipantId {
-        self.join_with(n, true)
+        self.join_with(n, Camera::Simulcast)
     }
 
-    fn join_with(&mut self, n: u8, simulcast: bool) -> ParticipantId {
+    /// A browser joins with its camera off: it publishes audio only (and receives everything).
+    pub fn join_camera_off(&mut self, n: u8) -> ParticipantId {
+        self.join_with(n, Camera::Off)
+    }
+
+    fn join_with(&mut self, n: u8, camera: Camera) -> ParticipantId {
         let id = ParticipantId::new(u64::from(n));
         let addr: SocketAddr = (Ipv4Addr::new(10, 0, 0, n), 50_000 + u16::from(n)).into();
         // Raw packets let tests see individual RTP arrivals, not only whole frames.
@@ -210,14 +251,15 @@ impl Sim {
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a valid host candidate"));
         let mut change = rtc.sdp_api();
         let audio = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
-        let layers = simulcast.then(|| {
+        let layers = (camera == Camera::Simulcast).then(|| {
             let mut s = Simulcast::new();
             for (rid, _) in LAYERS {
                 s.add_send_layer(SimulcastLayer::new(rid));
             }
             s
         });
-        let video = change.add_media(MediaKind::Video, Direction::SendRecv, None, None, layers);
+        let video = (camera != Camera::Off)
+            .then(|| change.add_media(MediaKind::Video, Direction::SendRecv, None, None, layers));
         let (offer, pending) = change.apply().expect("new media is a change");
         let answer = self
             .room
@@ -233,7 +275,7 @@ impl Sim {
             rtc,
             in_room: true,
             audio_mid: Some(audio),
-            video_mid: Some(video),
+            video_mid: video,
             received: HashMap::new(),
             rtp_arrivals: HashMap::new(),
             ssrc_stream: HashMap::new(),
@@ -241,7 +283,7 @@ impl Sim {
             audio_frames: 0,
             video_frames: 0,
             force_keyframe: false,
-            simulcast,
+            simulcast: camera == Camera::Simulcast,
             force_layer_keyframe: [false; 3],
             audio_level: None,
             video_log: HashMap::new(),
@@ -255,6 +297,46 @@ impl Sim {
             .iter()
             .find(|c| c.id == id)
             .expect("a client with this id")
+    }
+
+    fn client_mut(&mut self, id: ParticipantId) -> &mut Client {
+        self.clients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("a client with this id")
+    }
+
+    /// The client's device changes networks (Wi-Fi to mobile data): its old address stops
+    /// existing at once, datagrams in flight to or from it included. The client keeps its
+    /// peer connection but reaches nobody until it restarts ICE ([`Sim::ice_restart`]).
+    pub fn move_client(&mut self, id: ParticipantId, to: SocketAddr) {
+        let c = self.client_mut(id);
+        let from = std::mem::replace(&mut c.addr, to);
+        self.net.kill(from);
+    }
+
+    /// The client restarts ICE from its current address, as a browser does after its
+    /// network changed: an offer with new ICE credentials (and no candidates: the room is
+    /// ICE-lite and learns the new address from the client's checks), answered by the room
+    /// through signalling; then the client gathers its new host candidate.
+    pub fn ice_restart(&mut self, id: ParticipantId) {
+        let now = self.now;
+        let c = self.client_mut(id);
+        let mut change = c.rtc.sdp_api();
+        change.ice_restart(false);
+        let (offer, pending) = change.apply().expect("an ICE restart is a change");
+        let answer = self
+            .room
+            .handle_offer(now, id, &offer.to_sdp_string())
+            .expect("the room accepts the restart");
+        let answer = SdpAnswer::from_sdp_string(&answer).expect("the room's answer parses");
+        let c = self.client_mut(id);
+        c.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("the room's answer is acceptable");
+        let candidate = Candidate::host(c.addr, "udp").expect("a valid host candidate");
+        c.rtc.add_local_candidate(candidate);
     }
 
     /// Ejects a participant: the room drops it, and its browser stops being driven by the
@@ -310,15 +392,39 @@ impl Sim {
         );
     }
 
-    /// One tick: drain everyone, deliver due packets, write media, advance time.
+    /// One step of an event loop: deliver the datagrams due now, publish the media due
+    /// now, drain the room and every client, then move time to the earliest thing anyone
+    /// waits for (a timeout the room or a client asked for, the next datagram's arrival,
+    /// the next media frame), at most [`TICK`] ahead.
+    ///
+    /// Honouring the room's timeouts exactly matters: str0m's pacer releases one packet per
+    /// timeout, so a loop that only woke every few milliseconds would cap what the room can
+    /// send and distort its bandwidth estimation (probes would seem to come back slower than
+    /// they were sent).
     pub fn step(&mut self) {
-        self.drain_room();
-        for i in 0..self.clients.len() {
-            self.drain_client(i);
-        }
         self.deliver_due();
         self.write_media();
-        self.now += TICK;
+        let mut next = self.drain_room();
+        for i in 0..self.clients.len() {
+            next = next.min(self.drain_client(i));
+        }
+        let next = [self.net.next_delivery(), self.next_media_at()]
+            .into_iter()
+            .flatten()
+            .fold(next, Instant::min)
+            .min(self.now + TICK);
+        if next > self.now {
+            self.now = next;
+            self.stalled = 0;
+        } else {
+            // Something wants to run again at once (the pacer after each packet). It must
+            // settle: a real event loop would spin on it.
+            self.stalled += 1;
+            assert!(
+                self.stalled < 10_000,
+                "the room or a client never lets time move on"
+            );
+        }
         self.room.handle_timeout(self.now);
         for c in &mut self.clients {
             c.rtc
@@ -327,51 +433,57 @@ impl Sim {
         }
     }
 
-    /// Feeds one raw datagram to the room as if it came from `source`.
-    pub fn inject(&mut self, source: SocketAddr, contents: &[u8]) {
+    /// When the next frame of audio or video is due from a connected client.
+    fn next_media_at(&self) -> Option<Instant> {
+        self.clients
+            .iter()
+            .filter(|c| c.rtc.is_connected())
+            .map(|c| match c.publish_start {
+                None => self.now,
+                Some(start) => {
+                    let audio = c.audio_frames * AUDIO_INTERVAL_MS;
+                    let video = match c.video_mid {
+                        Some(_) => c.video_frames * VIDEO_INTERVAL_MS,
+                        None => u64::MAX,
+                    };
+                    start + Duration::from_millis(audio.min(video))
+                }
+            })
+            .min()
+    }
+
+    /// Feeds one raw datagram to the room as if it came from `source`; returns the
+    /// participant the room routed it to, if any.
+    pub fn inject(&mut self, source: SocketAddr, contents: &[u8]) -> Option<ParticipantId> {
         let d = Datagram {
             transport: Transport::Udp,
             source,
             destination: self.server,
             contents,
         };
-        self.room.accepts(&d);
+        let routed = self.room.accepts(&d);
         self.room.handle_input(self.now, d);
         self.drain_room();
+        routed
     }
 
     fn send(&mut self, source: SocketAddr, destination: SocketAddr, contents: Vec<u8>) {
-        if destination == self.server && self.uplink_samples.len() < 200 {
-            self.uplink_samples.push(contents.clone());
+        if destination == self.server {
+            if self.uplink_samples.len() < 200 {
+                self.uplink_samples.push(contents.clone());
+            }
+            self.last_uplink.insert(source, contents.clone());
         }
-        let loss = self
-            .link_loss
-            .get(&source)
-            .or_else(|| self.link_loss.get(&destination))
-            .copied()
-            .unwrap_or(self.loss);
-        if self.rng.chance(loss) {
-            return;
-        }
-        // 10–30 ms of one-way delay: packets sent close together often swap places.
-        let jitter = self.jitter.as_millis() as u64;
-        let delay = self.base_delay + Duration::from_millis(self.rng.below(jitter + 1));
-        self.seq += 1;
-        self.net.push(Packet {
-            deliver_at: self.now + delay,
-            seq: self.seq,
-            source,
-            destination,
-            contents,
-        });
+        self.net.send(self.now, source, destination, contents);
     }
 
-    fn drain_room(&mut self) {
+    /// Drains the room; returns when it wants its next timeout.
+    fn drain_room(&mut self) -> Instant {
         loop {
             let mut offers = Vec::new();
-            loop {
+            let next = loop {
                 match self.room.poll_output() {
-                    RoomOutput::Timeout(_) => break,
+                    RoomOutput::Timeout(t) => break t,
                     RoomOutput::Transmit {
                         from_local,
                         to_remote,
@@ -388,9 +500,9 @@ impl Sim {
                         self.events.push((self.now, e));
                     }
                 }
-            }
+            };
             if offers.is_empty() {
-                return;
+                return next;
             }
             // Signalling is instant and reliable here; the WebSocket layer is tested elsewhere.
             for (id, sdp) in offers {
@@ -410,11 +522,12 @@ impl Sim {
         }
     }
 
-    fn drain_client(&mut self, i: usize) {
+    /// Drains one client; returns when it wants its next timeout.
+    fn drain_client(&mut self, i: usize) -> Instant {
         loop {
             let c = &mut self.clients[i];
             match c.rtc.poll_output().expect("client poll ok") {
-                Output::Timeout(_) => return,
+                Output::Timeout(t) => return t,
                 Output::Transmit(t) => {
                     let (s, d) = (t.source, t.destination);
                     self.send(s, d, t.contents.into());
@@ -437,6 +550,7 @@ impl Sim {
                             marker,
                             keyframe: data.is_keyframe(),
                             contiguous: data.contiguous,
+                            seq: (**data.seq_range.start(), **data.seq_range.end()),
                         });
                     }
                 }
@@ -473,17 +587,7 @@ impl Sim {
 
     fn deliver_due(&mut self) {
         let now = self.now;
-        let mut due: Vec<Packet> = Vec::new();
-        let mut i = 0;
-        while i < self.net.len() {
-            if self.net[i].deliver_at <= now {
-                due.push(self.net.swap_remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        due.sort_by_key(|p| (p.deliver_at, p.seq));
-        for p in due {
+        for p in self.net.due(now) {
             if p.destination == self.server {
                 let d = Datagram {
                     transport: Transport::Udp,
@@ -517,7 +621,7 @@ impl Sim {
             let start = *c.publish_start.get_or_insert(now);
             let elapsed = now.duration_since(start).as_millis() as u64;
             if let Some(mid) = c.audio_mid
-                && elapsed >= c.audio_frames * 20
+                && elapsed >= c.audio_frames * AUDIO_INTERVAL_MS
             {
                 let time = MediaTime::new(c.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ);
                 let opus = vec![0xFC; 80];
@@ -534,7 +638,7 @@ impl Sim {
                 c.audio_frames += 1;
             }
             if let Some(mid) = c.video_mid
-                && elapsed >= c.video_frames * 33
+                && elapsed >= c.video_frames * VIDEO_INTERVAL_MS
             {
                 // VP8 frame tag: bit 0 clear means keyframe. The second byte marks the layer.
                 let periodic = c.video_frames % 90 == 0;
