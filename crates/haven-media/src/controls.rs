@@ -102,7 +102,9 @@ impl Room {
     fn restart_video(&mut self, participant: ParticipantId) {
         for (id, p) in self.participants.iter_mut() {
             for out in p.tracks_out.iter_mut() {
-                if out.kind == MediaKind::Video && (*id == participant || out.source.origin == participant) {
+                if out.kind == MediaKind::Video
+                    && (*id == participant || out.source.origin == participant)
+                {
                     out.switch.restart();
                 }
             }
