@@ -128,4 +128,6 @@ pub struct RoomStats {
     pub keyframe_requests: u64,
     /// Participants removed because their media state panicked.
     pub panics: u64,
+    /// Padding and probe packets not sent to participants kept apart.
+    pub withheld_padding: u64,
 }

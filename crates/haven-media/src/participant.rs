@@ -64,6 +64,8 @@ pub(crate) struct Participant {
     pub(crate) audio_only: AudioOnlyState,
     /// When to restart its estimate while video to it is off for low bandwidth.
     pub(crate) estimate_retry: EstimateRetry,
+    /// Whether the last evaluation chose video to send to it.
+    pub(crate) receiving_video: bool,
     /// The largest size (width, height) at which this participant shows each publisher.
     pub(crate) display: HashMap<ParticipantId, (u32, u32)>,
     /// Its connection quality.
@@ -144,6 +146,7 @@ impl Participant {
             remote_ufrag,
             audio_only: AudioOnlyState::default(),
             estimate_retry: EstimateRetry::default(),
+            receiving_video: false,
             display: HashMap::new(),
             quality: QualityMeter::default(),
             muted_audio: false,

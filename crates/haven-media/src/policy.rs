@@ -16,46 +16,27 @@ pub struct MediaPolicy {
     ///
     /// Estimation also has str0m pace everything it sends a subscriber at that subscriber's
     /// estimate, so a wrong estimate is not harmless: one too low delays and then bursts
-    /// media (str0m's pacer does not put sound first). It used to be off because, in the
-    /// deterministic tests, the estimate collapsed to 50–170 kbit/s under 5% random loss
-    /// with jitter. Measured again (`examples/bwe.rs`), that had three causes:
+    /// media. What the room does about str0m 0.25's estimator:
     ///
-    /// - The test harness woke the room every 5 ms instead of when it asked to be woken.
-    ///   str0m's pacer releases one packet per wake-up, so the room could send at most
-    ///   200 packets a second per subscriber, and probes seemed to come back slower than
-    ///   they were sent. The harness is now an event loop, as Haven's server is.
-    /// - str0m probes as soon as DTLS is up and caps its probes at twice the desired bitrate,
-    ///   which the room had not set yet (50 kbit/s by default): its first probes measured,
-    ///   and set, an estimate of about 100 kbit/s. The room now aims str0m at twice what a
-    ///   subscriber's best allocation needs, and never below three times the starting
-    ///   estimate, from the moment a participant joins.
-    /// - Jitter that reorders most packets (each datagram delayed by its own 10–30 ms) makes
-    ///   str0m count late packets as lost (a TWCC report lists a packet missing, a later one
-    ///   received; its loss-based controller counts the first) and measure probe clusters
-    ///   spread out. Even with no loss at all, its loss-based controller then held the
-    ///   estimate of an unlimited link at 0.6–1.4 Mbit/s, dipping to 250 kbit/s (before the
-    ///   fix above). Real paths keep most packets in order; the tests now reorder 5% of
-    ///   datagrams, and keep the rest in order behind delay spikes.
+    /// - It aims str0m at twice what a subscriber's best allocation needs, and never below
+    ///   three times the starting estimate, from the moment a participant joins: str0m
+    ///   probes as soon as DTLS is up, capped at twice the desired bitrate, and unset that
+    ///   is 50 kbit/s, which its first probes would measure and keep.
+    /// - It starts an estimate over when video starts to a subscriber that had none (an
+    ///   estimate of padding alone falls on any lossy link), and now and then while video is
+    ///   off for low bandwidth (str0m's loss-based controller does not raise an estimate
+    ///   while the loss it sees exceeds what it attributes to the link, nor probe meanwhile).
+    /// - It withholds the padding str0m sends to everyone (about 150 kbit/s) from people
+    ///   kept apart, who are sent nothing else.
     ///
-    /// Measured with these fixes (one publisher's three layers to one subscriber; 5% random
-    /// loss, 10–30 ms jitter, 5% reordering): on an unlimited link the estimate settles
-    /// within 5 s at 1.3–3.6 Mbit/s (the top layer needs 0.86); capped at 3 Mbit/s,
-    /// 1.0–3.5; at 400 kbit/s, 230–530 (the lowest or middle layer); at 100 kbit/s,
-    /// 35–120, and the room goes audio-only 4–10 s after the drop. Back at 3 Mbit/s, video
-    /// resumes within 6–12 s. With every datagram reordered (the old model) the estimate
-    /// stays at 0.45–3.8 Mbit/s, dipping to the middle layer now and then, never to audio
-    /// only.
-    /// What remains, in str0m 0.25 itself:
-    ///
-    /// - A probe's result replaces the estimate even when far below what is getting
-    ///   through (libwebrtc bounds it by 85% of the acknowledged rate): a probe measured
-    ///   too low now and then drops an estimate for a few seconds on a lossy wide link.
-    /// - Its loss-based controller does not raise an estimate while the loss it sees
-    ///   exceeds what it attributes to the link, and does not probe meanwhile: at a few
-    ///   tens of kbit/s with random loss that can last indefinitely, so the room starts
-    ///   the estimate over while video is off for low bandwidth (`bandwidth_retry`).
-    /// - Its pacer holds sound behind video: on a link whose estimate collapsed, what the
-    ///   room had already sent drains for 2–4 s after video stops.
+    /// Measured in the deterministic tests' network (`examples/bwe.rs`: one publisher's
+    /// three layers to one subscriber; 5% random loss, 10–30 ms jitter, 5% reordering): on
+    /// an unlimited link the estimate settles within 5 s at 1.3–3.6 Mbit/s (the top layer
+    /// needs 0.86); capped at 3 Mbit/s, 1.0–3.5; at 400 kbit/s, 230–530 (the lowest or
+    /// middle layer); at 100 kbit/s, 35–120, and the room goes audio-only 4–10 s after the
+    /// drop. Back at 3 Mbit/s, video resumes within 6–12 s. A probe measured too low now and
+    /// then drops an estimate for a few seconds on a lossy wide link (str0m takes a probe's
+    /// result as the estimate; libwebrtc bounds it by what is being acknowledged).
     ///
     /// With it off, layers follow display size only, audio-only is by request only, and
     /// str0m sends without pacing.

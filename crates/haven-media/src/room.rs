@@ -255,6 +255,13 @@ impl Room {
                         next = next.min(t);
                         break;
                     }
+                    // Nothing is forwarded to someone kept apart, so any RTP str0m sends
+                    // them is padding and probes (it pads every connection that could
+                    // carry media, about 150 kbit/s), which would spend a waiting
+                    // patient's mobile data for nothing. RTCP, STUN and DTLS still go.
+                    Polled::Transmit(t) if self.apart.contains(&id) && is_rtp(&t.contents) => {
+                        self.stats.withheld_padding += 1;
+                    }
                     Polled::Transmit(t) => self.outputs.push_back(RoomOutput::Transmit {
                         participant: id,
                         transport: Transport::from_str0m(t.proto),
@@ -404,4 +411,13 @@ impl Room {
 
 fn to_receive<'a>(d: &Datagram<'a>) -> Result<Receive<'a>, str0m::error::NetError> {
     Receive::new(d.transport.into(), d.source, d.destination, d.contents)
+}
+
+/// Whether a datagram is RTP (not RTCP, STUN or DTLS): RFC 7983's first-byte ranges, and
+/// RFC 5761's payload types to tell RTP from RTCP on one port.
+fn is_rtp(datagram: &[u8]) -> bool {
+    match datagram {
+        [first, second, ..] => (128..=191).contains(first) && !(192..=223).contains(second),
+        _ => false,
+    }
 }

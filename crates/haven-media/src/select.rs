@@ -130,8 +130,8 @@ impl EstimateRetry {
 struct PublishedVideo {
     /// Which track.
     track: TrackRef,
-    /// The publisher muted it.
-    muted: bool,
+    /// Nobody is to see it: the publisher muted it, or is kept apart.
+    hidden: bool,
     /// How many layers the publisher declared.
     declared: usize,
     /// The layers arriving now, lowest first, with their bitrates.
@@ -141,10 +141,12 @@ struct PublishedVideo {
 impl Room {
     /// Revisits every subscriber's audio-only state, layers and bandwidth probing.
     pub(crate) fn evaluate(&mut self, now: Instant) {
+        let apart = &self.apart;
         let videos: Vec<PublishedVideo> = self
             .participants
             .iter()
             .flat_map(|(id, p)| {
+                let hidden = p.is_muted(MediaKind::Video) || apart.contains(id);
                 p.tracks_in
                     .iter()
                     .filter(|t| t.kind == MediaKind::Video)
@@ -153,7 +155,7 @@ impl Room {
                             origin: *id,
                             mid: t.mid,
                         },
-                        muted: p.is_muted(MediaKind::Video),
+                        hidden,
                         declared: t.layers.len(),
                         active: t
                             .layers
@@ -172,7 +174,9 @@ impl Room {
         let policy = self.policy.clone();
         let ids: Vec<ParticipantId> = self.participants.keys().copied().collect();
         for id in ids {
-            let Some((event, requests)) = self.with(id, |p| select(p, now, &videos, &policy))
+            let apart = self.apart.contains(&id);
+            let Some((event, requests)) =
+                self.with(id, |p| select(p, now, &videos, &policy, apart))
             else {
                 continue;
             };
@@ -203,10 +207,25 @@ fn select(
     now: Instant,
     videos: &[PublishedVideo],
     policy: &MediaPolicy,
+    apart: bool,
 ) -> (Option<RoomEvent>, Vec<Propagated>) {
     if !p.is_connected() {
         return (None, Vec::new());
     }
+    if apart {
+        // Nothing is forwarded to someone kept apart: no layers, no probes.
+        p.set_bwe_bitrates(0, 0);
+        p.receiving_video = false;
+        for out in p
+            .tracks_out
+            .iter_mut()
+            .filter(|t| t.kind == MediaKind::Video)
+        {
+            out.switch.set_target(None);
+        }
+        return (None, Vec::new());
+    }
+    let held_for_bandwidth = p.audio_only.low_bandwidth;
     // Without estimation the budget is unlimited: display size alone picks layers.
     let estimate = match policy.bandwidth_estimation {
         true => p
@@ -235,7 +254,7 @@ fn select(
             continue;
         }
         let video = videos.iter().find(|v| v.track == out.source);
-        let Some(video) = video.filter(|v| !v.muted) else {
+        let Some(video) = video.filter(|v| !v.hidden) else {
             continue;
         };
         let display = p.display.get(&out.source.origin).copied();
@@ -247,6 +266,17 @@ fn select(
     }
     let budget = (estimate / 10 * 9).saturating_sub(audio_cost);
     let chosen = allocate(budget, &candidates);
+
+    // An estimate made while no video went to this subscriber measured padding alone, which
+    // str0m's loss-based controller pulls down on any lossy link: video starting on it would
+    // queue in the pacer for seconds. Start over from the initial estimate, so str0m probes
+    // at once. Not after audio-only for low bandwidth: that estimate measured a real limit.
+    let sends_video = !video_off && chosen.iter().any(Option::is_some);
+    let initial = u64::from(policy.initial_estimate_kbps) * 1000;
+    if sends_video && !p.receiving_video && !held_for_bandwidth && estimate < initial {
+        p.restart_estimate(initial);
+    }
+    p.receiving_video = sends_video;
 
     // What to aim the estimator at: enough for every useful layer, and padding up to the
     // next step so the estimate can prove the link carries it.

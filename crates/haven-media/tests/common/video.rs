@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use haven_media::ParticipantId;
 
-use super::Sim;
+use super::{Sim, VideoFrame};
 
 /// Layer markers in the harness's frames (see [`super::LAYERS`]).
 pub const Q: u8 = 1;
@@ -49,7 +49,18 @@ pub fn count(frames: &[(u8, bool)], marker: u8) -> usize {
 /// (and then see a retransmission of it) without seeing a gap; a browser shows nothing
 /// until a keyframe and asks for one, and the room passes that request on.
 pub fn assert_switches_at_keyframes(sim: &Sim, to: ParticipantId, from: ParticipantId) {
+    assert_switches_at_keyframes_since(sim, to, from, None);
+}
+
+/// As [`assert_switches_at_keyframes`], for the frames received since `since` only.
+pub fn assert_switches_at_keyframes_since(
+    sim: &Sim,
+    to: ParticipantId,
+    from: ParticipantId,
+    since: Option<Instant>,
+) {
     let mut log = sim.client(to).video_log[&from.to_string()].clone();
+    log.retain(|f| since.is_none_or(|t| f.at >= t));
     log.sort_by_key(|f| f.time);
     let started = log.iter().position(|f| f.keyframe).unwrap_or(log.len());
     for pair in log[started..].windows(2) {
@@ -63,4 +74,30 @@ pub fn assert_switches_at_keyframes(sim: &Sim, to: ParticipantId, from: Particip
             );
         }
     }
+}
+
+/// Video frames `to` received from `from` that `from` took after `t`, by media time: frames
+/// sent before `t` may still land later (from str0m's pacer queue, or retransmitted), but a
+/// frame taken after it was forwarded after it. A few frames of slack absorb the room's and
+/// str0m's timestamp handling, which shift media times slightly.
+pub fn taken_after(
+    sim: &Sim,
+    to: ParticipantId,
+    from: ParticipantId,
+    t: Instant,
+) -> Vec<VideoFrame> {
+    let newest_then = sim
+        .client(from)
+        .video_time_at(t)
+        .expect("publishing by then");
+    sim.client(to)
+        .video_log
+        .get(&from.to_string())
+        .map(|log| {
+            log.iter()
+                .filter(|f| f.at >= t && f.time.numer() > newest_then + 10 * 3000)
+                .copied()
+                .collect()
+        })
+        .unwrap_or_default()
 }
