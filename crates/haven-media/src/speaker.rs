@@ -3,7 +3,7 @@
 //! does not jump at every cough.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::{MediaKind, ParticipantId, Room, RoomEvent, RoomOutput};
 
@@ -20,6 +20,8 @@ pub(crate) struct Speakers {
     levels: BTreeMap<ParticipantId, Loudness>,
     /// The active speaker and since when.
     current: Option<(ParticipantId, Instant)>,
+    /// When the last round closed.
+    last_round: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -50,14 +52,24 @@ impl Speakers {
         }
     }
 
-    /// Closes a round; returns the new active speaker if it changed.
+    /// Closes a round, if one lasted `interval`; returns the new active speaker if it
+    /// changed. The room also evaluates at once after joins and preference changes, and a
+    /// round closed then would hold few frames or none and pull everyone's level down.
     fn round(
         &mut self,
         now: Instant,
+        interval: Duration,
         threshold_dbov: u8,
-        hold: std::time::Duration,
+        hold: Duration,
         muted: impl Fn(ParticipantId) -> bool,
     ) -> Option<ParticipantId> {
+        if self
+            .last_round
+            .is_some_and(|t| now.saturating_duration_since(t) < interval)
+        {
+            return None;
+        }
+        self.last_round = Some(now);
         for l in self.levels.values_mut() {
             let average = l.sum.checked_div(l.frames).unwrap_or(0);
             // An exponential average over about four rounds (one second at the default
@@ -107,6 +119,7 @@ impl Room {
         };
         let changed = self.speakers.round(
             now,
+            self.policy.evaluation_interval,
             self.policy.speaker_threshold_dbov,
             self.policy.speaker_hold,
             muted,
@@ -143,13 +156,13 @@ mod tests {
         let (a, b) = (ParticipantId::new(1), ParticipantId::new(2));
 
         talk(&mut s, &[(1, -127), (2, -127)]);
-        assert_eq!(s.round(now, 70, HOLD, nobody_muted), None, "silence");
+        assert_eq!(s.round(now, ROUND, 70, HOLD, nobody_muted), None, "silence");
 
         let mut changes = Vec::new();
         for _ in 0..4 {
             now += ROUND;
             talk(&mut s, &[(1, -30), (2, -90)]);
-            changes.extend(s.round(now, 70, HOLD, nobody_muted));
+            changes.extend(s.round(now, ROUND, 70, HOLD, nobody_muted));
         }
         assert_eq!(changes, vec![a]);
 
@@ -159,7 +172,7 @@ mod tests {
         for _ in 0..12 {
             now += ROUND;
             talk(&mut s, &[(1, -100), (2, -20)]);
-            if let Some(x) = s.round(now, 70, HOLD, nobody_muted) {
+            if let Some(x) = s.round(now, ROUND, 70, HOLD, nobody_muted) {
                 assert_eq!(x, b);
                 b_at.get_or_insert(now);
             }
@@ -172,9 +185,26 @@ mod tests {
         for _ in 0..12 {
             now += ROUND;
             talk(&mut s, &[(1, 0), (2, -127)]);
-            assert_eq!(s.round(now, 70, HOLD, |id| id == a), None);
+            assert_eq!(s.round(now, ROUND, 70, HOLD, |id| id == a), None);
         }
         s.forget(b);
         assert_eq!(s.current(), None);
+    }
+
+    #[test]
+    fn rounds_closed_early_are_not_counted() {
+        let mut s = Speakers::default();
+        let mut now = Instant::now();
+        let mut changes = Vec::new();
+        for _ in 0..8 {
+            now += ROUND;
+            talk(&mut s, &[(1, -30)]);
+            changes.extend(s.round(now, ROUND, 70, HOLD, |_| false));
+            // Evaluations right after, with no frames: a join, a preference change.
+            for _ in 0..5 {
+                changes.extend(s.round(now, ROUND, 70, HOLD, |_| false));
+            }
+        }
+        assert_eq!(changes, vec![ParticipantId::new(1)]);
     }
 }
