@@ -19,31 +19,6 @@ const WINDOW: Duration = Duration::from_secs(3);
 const MIN_AUDIO: usize = 100;
 const MIN_VIDEO: usize = 60;
 
-fn delta(after: ReceivedCount, before: ReceivedCount) -> ReceivedCount {
-    ReceivedCount {
-        audio: after.audio - before.audio,
-        video: after.video - before.video,
-    }
-}
-
-/// Frames `to` received from `from` while `f` ran.
-fn received_during(
-    sim: &mut Sim,
-    pairs: &[(ParticipantId, ParticipantId)],
-    d: Duration,
-) -> Vec<ReceivedCount> {
-    let before: Vec<_> = pairs
-        .iter()
-        .map(|(to, from)| sim.client(*to).from(*from))
-        .collect();
-    sim.run_for(d);
-    pairs
-        .iter()
-        .zip(before)
-        .map(|((to, from), b)| delta(sim.client(*to).from(*from), b))
-        .collect()
-}
-
 fn assert_flowing(counts: &[ReceivedCount], pairs: &[(ParticipantId, ParticipantId)]) {
     for (c, (to, from)) in counts.iter().zip(pairs) {
         assert!(
@@ -65,7 +40,7 @@ fn two_participants_receive_each_others_audio_and_video() {
     sim.run_for(Duration::from_secs(2));
 
     let pairs = [(a, b), (b, a)];
-    let counts = received_during(&mut sim, &pairs, WINDOW);
+    let counts = sim.received_during(&pairs, WINDOW);
     assert_flowing(&counts, &pairs);
     assert_eq!(sim.room.stats().panics, 0);
 }
@@ -86,7 +61,7 @@ fn a_third_participant_receives_both_others_and_is_received() {
     sim.run_for(Duration::from_secs(2));
 
     let pairs = [(c, a), (c, b), (a, c), (b, c), (a, b), (b, a)];
-    let counts = received_during(&mut sim, &pairs, WINDOW);
+    let counts = sim.received_during(&pairs, WINDOW);
     assert_flowing(&counts, &pairs);
 }
 

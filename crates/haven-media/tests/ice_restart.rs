@@ -12,30 +12,6 @@ use haven_media::{Datagram, ParticipantId, RoomEvent, Transport};
 const LOSS: f64 = 0.05;
 const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 
-/// Frames `to` received from `from` during the next `d`.
-fn received_during(
-    sim: &mut Sim,
-    pairs: &[(ParticipantId, ParticipantId)],
-    d: Duration,
-) -> Vec<ReceivedCount> {
-    let before: Vec<_> = pairs
-        .iter()
-        .map(|(to, from)| sim.client(*to).from(*from))
-        .collect();
-    sim.run_for(d);
-    pairs
-        .iter()
-        .zip(before)
-        .map(|((to, from), b)| {
-            let a = sim.client(*to).from(*from);
-            ReceivedCount {
-                audio: a.audio - b.audio,
-                video: a.video - b.video,
-            }
-        })
-        .collect()
-}
-
 /// Would the room take this datagram from `source` as one of a participant's?
 fn claimed(sim: &mut Sim, source: SocketAddr, contents: &[u8]) -> Option<ParticipantId> {
     let server = sim.server;
@@ -56,7 +32,7 @@ fn after_an_address_change_an_ice_restart_brings_media_back_both_ways() {
     // The bandwidth estimates start low and take a few seconds to grow.
     sim.run_for(Duration::from_secs(5));
     let pairs = [(a, b), (b, a)];
-    for c in received_during(&mut sim, &pairs, Duration::from_secs(2)) {
+    for c in sim.received_during(&pairs, Duration::from_secs(2)) {
         assert!(
             c.audio > 60 && c.video > 20,
             "media flows before the move: {c:?}"
@@ -77,7 +53,7 @@ fn after_an_address_change_an_ice_restart_brings_media_back_both_ways() {
     // What was already in the jitter buffers may still come out for a moment (they wait for
     // retransmissions that will never come).
     sim.run_for(Duration::from_secs(1));
-    let outage = received_during(&mut sim, &pairs, Duration::from_secs(1));
+    let outage = sim.received_during(&pairs, Duration::from_secs(1));
     assert_eq!(outage[0].video, 0, "a still sees b: {:?}", outage[0]);
     assert_eq!(outage[1], ReceivedCount::default(), "b still receives a");
 
@@ -85,7 +61,8 @@ fn after_an_address_change_an_ice_restart_brings_media_back_both_ways() {
     let restarted_at = sim.now;
     sim.ice_restart(b);
     sim.run_for(Duration::from_secs(2));
-    for (c, (to, from)) in received_during(&mut sim, &pairs, Duration::from_secs(3))
+    for (c, (to, from)) in sim
+        .received_during(&pairs, Duration::from_secs(3))
         .into_iter()
         .zip(pairs)
     {

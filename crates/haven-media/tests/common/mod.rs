@@ -349,6 +349,31 @@ impl Sim {
     }
 
     /// Runs the world for `d` of simulated time.
+    /// Runs for `d`; returns the frames each `(to, from)` pair's `to` received from `from`
+    /// meanwhile.
+    pub fn received_during(
+        &mut self,
+        pairs: &[(ParticipantId, ParticipantId)],
+        d: Duration,
+    ) -> Vec<ReceivedCount> {
+        let before: Vec<_> = pairs
+            .iter()
+            .map(|(to, from)| self.client(*to).from(*from))
+            .collect();
+        self.run_for(d);
+        pairs
+            .iter()
+            .zip(before)
+            .map(|((to, from), b)| {
+                let a = self.client(*to).from(*from);
+                ReceivedCount {
+                    audio: a.audio - b.audio,
+                    video: a.video - b.video,
+                }
+            })
+            .collect()
+    }
+
     pub fn run_for(&mut self, d: Duration) {
         let end = self.now + d;
         while self.now < end {
