@@ -32,6 +32,7 @@ function apply(target, html) {
       kept = row;
     }
     // Moved only when out of place: moving a row would take the focus out of its form.
+    /** @type {Element | null} */
     const expected = previous ? previous.nextElementSibling : target.firstElementChild;
     if (expected !== kept) target.insertBefore(kept, expected);
     previous = kept;
