@@ -20,7 +20,8 @@ function apply(target, html) {
   for (const row of target.querySelectorAll(':scope > li[data-key]')) current.set(row.getAttribute('data-key') ?? '', row);
   /** @type {Element | null} */
   let previous = null;
-  for (const row of [...incoming.content.querySelectorAll(':scope > li[data-key]')]) {
+  // The fragment's own children: `:scope` never matches a fragment.
+  for (const row of [...incoming.content.children].filter((r) => r.matches('li[data-key]'))) {
     const key = row.getAttribute('data-key') ?? '';
     let kept = current.get(key);
     current.delete(key);
