@@ -155,8 +155,10 @@ async fn clinics_and_membership_are_audited() {
     assert_eq!(entry.detail, format!("user:{}", admin.id));
     let home = browser.get("/").await;
     assert!(
-        home.contains("<li>Physiotherapy</li>"),
-        "the admin's clinics"
+        home.contains("<li>Physiotherapy")
+            && home.contains(&format!("/clinics/{}/waiting", clinic.id)),
+        "the admin's clinics, with their waiting rooms: {}",
+        home.body
     );
 
     browser

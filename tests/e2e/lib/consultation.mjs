@@ -15,13 +15,14 @@ export const PHONE = { width: 360, height: 640 };
 
 /**
  * Makes an organisation with an administrator (`haven admin`), who signs in for the first
- * time and, in the admin pages, adds a clinic and a clinician and puts the clinician in the
- * clinic; the clinician then signs in (two-step sign-in and the forced password change) in
- * a browser context of their own. Returns the clinician's page.
+ * time and, in the admin pages, adds a clinic and a clinician (and any `colleagues`, more
+ * clinicians) and puts them in the clinic; the clinician then signs in (two-step sign-in
+ * and the forced password change) in a browser context of their own. Returns the
+ * clinician's page.
  * @param {import('@playwright/test').Browser} browser
- * @param {{org: string, clinic: string, admin: object, clinician: object}} practice
+ * @param {{org: string, clinic: string, admin: object, clinician: object, colleagues?: object[]}} practice
  */
-export async function setUpPractice(browser, { org, clinic, admin, clinician }) {
+export async function setUpPractice(browser, { org, clinic, admin, clinician, colleagues = [] }) {
   const env = { ...process.env, HAVEN_DATABASE_URL: process.env.HAVEN_E2E_DATABASE_URL };
   const bin = process.env.HAVEN_E2E_BIN;
   await run(bin, ['admin', 'org', 'create', '--name', org], { env });
@@ -40,18 +41,20 @@ export async function setUpPractice(browser, { org, clinic, admin, clinician }) 
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(clinic);
     const clinicUrl = page.url();
 
-    await nav.getByRole('link', { name: 'Users' }).click();
-    await page.getByLabel('Full name').fill(clinician.name);
-    await page.getByLabel('Work email address').fill(clinician.email);
-    await page.getByRole('group', { name: 'Roles' }).getByLabel('Clinician', { exact: true }).check();
-    await page.getByLabel('Initial password').fill(clinician.initial);
-    await page.getByRole('button', { name: 'Add user' }).click();
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(clinician.name);
+    for (const person of [clinician, ...colleagues]) {
+      await nav.getByRole('link', { name: 'Users' }).click();
+      await page.getByLabel('Full name').fill(person.name);
+      await page.getByLabel('Work email address').fill(person.email);
+      await page.getByRole('group', { name: 'Roles' }).getByLabel('Clinician', { exact: true }).check();
+      await page.getByLabel('Initial password').fill(person.initial);
+      await page.getByRole('button', { name: 'Add user' }).click();
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(person.name);
 
-    await page.goto(clinicUrl);
-    await page.getByLabel('Staff member').selectOption({ label: clinician.name });
-    await page.getByRole('button', { name: 'Add to clinic' }).click();
-    await expect(page.locator('table tbody tr').filter({ hasText: clinician.name })).toHaveCount(1);
+      await page.goto(clinicUrl);
+      await page.getByLabel('Staff member').selectOption({ label: person.name });
+      await page.getByRole('button', { name: 'Add to clinic' }).click();
+      await expect(page.locator('table tbody tr').filter({ hasText: person.name })).toHaveCount(1);
+    }
   } finally {
     await adminContext.close();
   }

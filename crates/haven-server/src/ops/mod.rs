@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod booking;
 pub mod orgs;
 pub mod signin;
+pub mod transfer;
 
 use haven_domain::OrgId;
 use haven_domain::audit::Actor;

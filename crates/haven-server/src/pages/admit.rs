@@ -38,7 +38,8 @@ fn clinician(who: &SignedIn) -> Result<(), Error> {
     who.require(Role::Clinician)
 }
 
-fn ctx(state: &AppState, who: &SignedIn, client: &ClientInfo) -> Context {
+/// Who is acting, from where, and when, for the audit log.
+pub(crate) fn ctx(state: &AppState, who: &SignedIn, client: &ClientInfo) -> Context {
     Context {
         actor: Actor::Staff(who.user.id.clone()),
         client_addr: Some(client.addr.to_string()),
@@ -138,6 +139,11 @@ pub fn live_section(
                         }
                     }
                 }
+            }
+            p {
+                a href={ "/clinics/" (c.clinic_id) "/waiting" } { "The clinic's waiting room" }
+                " · "
+                a href={ "/consultations/" (c.id) "/transfer" } { "Pass to another clinician" }
             }
             @if is_clinician {
                 p { a class="button" href={ "/consultations/" (c.id) "/call" } { "Open the call" } }
@@ -300,6 +306,11 @@ async fn change(
         "notice" => {
             crate::pages::consultations::booking_staff(&who)?;
             notify_waiting(&state, &who.org.id, &c.id, &a.id, values.get("notice")).await?;
+            // Sent from the clinic's waiting list: back there.
+            if values.get("back") == "clinic" {
+                let to = format!("/clinics/{}/waiting", c.clinic_id);
+                return Ok(Redirect::to(&to).into_response());
+            }
         }
         "hold" | "resume" | "waiting" => {
             clinician(&who)?;

@@ -99,6 +99,19 @@ async fn day(
         None => Vec::new(),
     };
     let date_text = date.format(format).unwrap_or_default();
+    let waiting_visible = match clinic {
+        Some(c) => crate::pages::waiting::may_see(&state, &who, &c.id)
+            .await
+            .is_ok(),
+        None => false,
+    };
+    let clinicians: std::collections::HashMap<_, _> = state
+        .store
+        .users(&who.org.id)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     Ok(layout(
         "Consultations",
         Some(&who),
@@ -113,18 +126,22 @@ async fn day(
                     (field("date", "Day", &date_text, Input { kind: "date", autocomplete: "off", hint: None }, &FieldErrors::default()))
                     button type="submit" class="secondary" { "Show" }
                 }
+                @if let (Some(c), true) = (clinic, waiting_visible) {
+                    p { a href={ "/clinics/" (c.id) "/waiting" } { "Who is waiting in " (c.name.as_str()) " now" } }
+                }
                 @if list.is_empty() {
                     p { "No consultations are booked for this day." }
                 } @else {
                     div class="table-wrap" tabindex="0" {
                         table {
                             caption class="visually-hidden" { "Consultations on " (date_text) }
-                            thead { tr { th scope="col" { "Time" } th scope="col" { "Patient" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
+                            thead { tr { th scope="col" { "Time" } th scope="col" { "Patient" } th scope="col" { "Clinician" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
                             tbody {
                                 @for c in &list {
                                     tr {
                                         td { a href={ "/consultations/" (c.id) } { (clock_time(c.starts_at)) } }
                                         td { (c.patient.as_ref().map_or("—", |p| p.name.as_str())) }
+                                        td { (c.clinician_id.as_ref().and_then(|u| clinicians.get(u)).map_or("Any", |n| n.as_str())) }
                                         td { (kind_label(c.kind)) }
                                         td { (status_label(c.status)) }
                                     }

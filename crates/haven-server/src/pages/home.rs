@@ -19,6 +19,10 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
     let ids = state.store.user_clinics(&who.org.id, &who.user.id).await?;
     let clinics = state.store.clinics(&who.org.id).await?;
     let mine: Vec<_> = clinics.iter().filter(|c| ids.contains(&c.id)).collect();
+    // Those who work in the clinic's waiting area (see `pages::waiting::may_see`).
+    let staff = [Role::Clinician, Role::Receptionist, Role::Admin]
+        .iter()
+        .any(|r| who.user.roles.contains(*r));
     Ok(layout(
         "Home",
         Some(&who),
@@ -29,7 +33,17 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
             @if mine.is_empty() {
                 p { "You are not a member of any clinic yet. An administrator can add you to one." }
             } @else {
-                ul { @for c in &mine { li { (c.name.as_str()) } } }
+                ul {
+                    @for c in &mine {
+                        li {
+                            (c.name.as_str())
+                            @if staff {
+                                " — " a href={ "/clinics/" (c.id) "/waiting" } { "waiting room" }
+                                " · " a href={ "/consultations?clinic=" (c.id) } { "today's consultations" }
+                            }
+                        }
+                    }
+                }
             }
             h2 { "Calls" }
             p { "Try a video call: open a test room, then invite a colleague or a second tab." }

@@ -13,6 +13,8 @@ pub mod home;
 pub mod join;
 pub mod setup;
 pub mod signin;
+pub mod transfer;
+pub mod waiting;
 
 use haven_domain::Role;
 use maud::{DOCTYPE, Markup, html};

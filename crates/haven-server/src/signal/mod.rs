@@ -30,6 +30,6 @@ pub mod seats;
 mod ws;
 
 pub use conn::{Close, OUTGOING_QUEUE};
-pub use live::{Live, LiveError, TEST_ROOM_LIFETIME};
+pub use live::{Live, LiveError, TEST_ROOM_LIFETIME, WaitingBoard, WaitingEntry};
 pub use rooms::routes;
 pub use ws::MAX_ERRORS;

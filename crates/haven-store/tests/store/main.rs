@@ -9,3 +9,4 @@ mod crash;
 mod outbox;
 mod parity;
 mod times;
+mod waiting;

@@ -349,6 +349,7 @@ impl Hub {
                     c.close(Close::LEFT);
                 }
                 self.broadcast_list(None);
+                self.publish_waiting();
             }
             // Answered by the connection itself.
             ClientMsg::Join { .. } | ClientMsg::Ping => {}
@@ -435,6 +436,7 @@ impl Hub {
         }
         tracing::info!(room = %self.id, participant = %target, "participant ejected");
         self.broadcast_list(None);
+        self.publish_waiting();
     }
 
     /// Takes a participant out of the media room (done when this returns).
@@ -453,6 +455,7 @@ impl Hub {
             m.grace_until = Some(Instant::now() + self.grace);
         }
         self.broadcast_list(None);
+        self.publish_waiting();
     }
 
     /// Removes everyone whose grace period is over.
@@ -472,6 +475,7 @@ impl Hub {
             self.members.remove(&id);
         }
         self.broadcast_list(None);
+        self.publish_waiting();
     }
 
     /// Ends the room: no new joins, the media room ended (nothing forwarded once that
