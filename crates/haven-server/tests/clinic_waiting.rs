@@ -359,6 +359,20 @@ async fn only_the_clinics_staff_and_the_organisations_admins_see_its_waiting_roo
 }
 
 #[tokio::test]
+async fn an_open_waiting_room_does_not_keep_an_unattended_session_signed_in() {
+    let c = clinic().await;
+    let app = &c.app;
+    let path = format!("/clinics/{}/waiting/events", c.clinic);
+    // The page reconnects its stream by itself; that is not someone at the desk.
+    app.advance(Duration::minutes(20));
+    let mut events = Events::open(&c.desk, &path).await;
+    assert_eq!(events.next().await["count"], "Nobody is waiting.");
+    drop(events);
+    app.advance(Duration::minutes(11));
+    c.desk.get("/").await.assert_redirect("/signin");
+}
+
+#[tokio::test]
 async fn a_message_sent_from_the_list_reaches_only_that_person_and_returns_to_the_list() {
     let c = clinic().await;
     let app = &c.app;

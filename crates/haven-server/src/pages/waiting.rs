@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration as StdDuration;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
+use axum::{Extension, Router};
 use futures_util::Stream;
 use haven_domain::time::{Duration, OffsetDateTime, Time};
 use haven_domain::{AttendeeId, ClinicId, ConsultationId, Role, UserId, uk_time};
@@ -24,14 +24,17 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::pages::consultations::booking_staff;
 use crate::pages::{csrf_field, layout};
 use crate::signal::WaitingBoard;
-use crate::web::{SignedIn, Staff};
+use crate::web::{Passive, SignedIn, Staff};
 use crate::{AppState, Error};
 
 /// The routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/clinics/{id}/waiting", get(page))
-        .route("/clinics/{id}/waiting/events", get(events))
+        .route(
+            "/clinics/{id}/waiting/events",
+            get(events).layer(Extension(Passive)),
+        )
 }
 
 /// How often the minutes waited are brought up to date when nothing else changes.

@@ -13,7 +13,7 @@ pub use client::{ClientInfo, client_info};
 pub use csrf::{CsrfToken, csrf};
 pub use form::FormData;
 pub use headers::security_headers;
-pub use session::{SignedIn, Staff};
+pub use session::{Passive, SignedIn, Staff};
 pub use trace::log_requests;
 
 /// The largest request body accepted: forms are small, and a large body is an attack.

@@ -63,6 +63,12 @@ pub struct LoadedSession {
     pub user: User,
 }
 
+/// Marks a route whose requests a page makes on its own (live updates): they are checked
+/// like any other, but do not count as activity for the idle timeout. Added to a route with
+/// `.layer(Extension(Passive))`.
+#[derive(Debug, Clone, Copy)]
+pub struct Passive;
+
 /// Finds the request's session; ends it and returns `None` if it has expired or its account
 /// has been disabled.
 pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<LoadedSession>, Error> {
@@ -88,8 +94,10 @@ pub async fn load(parts: &Parts, state: &AppState) -> Result<Option<LoadedSessio
         return Ok(None);
     }
     // Record activity at most once a minute: the idle timeout stays accurate to a minute,
-    // and page loads do not queue for SQLite's single writer.
-    if now - session.last_seen_at >= TOUCH_INTERVAL {
+    // and page loads do not queue for SQLite's single writer. What a page fetches by itself
+    // is not activity: an open live list must not keep an unattended session signed in.
+    let passive = parts.extensions.get::<Passive>().is_some();
+    if !passive && now - session.last_seen_at >= TOUCH_INTERVAL {
         let mut tx = state.store.begin().await?;
         tx.touch_session(&hash, now).await?;
         tx.commit().await?;
