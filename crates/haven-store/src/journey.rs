@@ -1,11 +1,15 @@
 //! Each attendee's journey into a consultation, step by step with times, for the funnel
 //! administrators see. Only step words and problem codes are stored: no personal data.
 
-use haven_domain::consultation::JourneyStep;
-use haven_domain::time::OffsetDateTime;
-use haven_domain::{AttendeeId, OrgId};
+use std::collections::BTreeMap;
 
-use crate::{Error, Result, Tx, to_micros};
+use haven_domain::consultation::{JourneyStep, Status};
+use haven_domain::journey::{CheckProblem, Funnel, StepAt};
+use haven_domain::time::OffsetDateTime;
+use haven_domain::{AttendeeId, ClinicId, OrgId};
+use sqlx::Row;
+
+use crate::{Error, Result, Store, Tx, from_micros, to_micros};
 
 impl Tx {
     /// Records that an attendee of the organisation reached `step` (with a problem code for
@@ -35,5 +39,82 @@ impl Tx {
             return Err(Error::NotFound);
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// The funnel of each clinic for the consultations starting in `[from, until)` (not
+    /// cancelled), by clinic id; clinics with no such consultation are left out.
+    pub async fn funnels(
+        &self,
+        org: &OrgId,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<(ClinicId, Funnel)>> {
+        let rows = sqlx::query(
+            "SELECT c.clinic_id, a.id AS attendee_id, j.step, j.detail, j.at \
+             FROM consultations c JOIN attendees a ON a.consultation_id = c.id \
+             LEFT JOIN journey_steps j ON j.attendee_id = a.id \
+             WHERE c.org_id = $1 AND c.starts_at >= $2 AND c.starts_at < $3 \
+             AND c.status <> $4 ORDER BY c.clinic_id, a.id",
+        )
+        .bind(org.as_str())
+        .bind(to_micros(from))
+        .bind(to_micros(until))
+        .bind(Status::Cancelled.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        // Each clinic's people, each person's steps (none for someone who never opened
+        // their link: the LEFT JOIN gives one row of NULLs).
+        let mut clinics: BTreeMap<String, BTreeMap<String, Vec<StepAt>>> = BTreeMap::new();
+        for row in &rows {
+            let steps = clinics
+                .entry(row.try_get("clinic_id")?)
+                .or_default()
+                .entry(row.try_get("attendee_id")?)
+                .or_default();
+            let Some(step) = row.try_get::<Option<String>, _>("step")? else {
+                continue;
+            };
+            let step = JourneyStep::parse(&step).map_err(|e| Error::corrupt("journey step", e))?;
+            let at: Option<i64> = row.try_get("at")?;
+            let detail: Option<String> = row.try_get("detail")?;
+            steps.push(StepAt {
+                step,
+                // A code from another version is counted as a failure of no known kind.
+                problem: detail.and_then(|d| CheckProblem::parse(&d).ok()),
+                at: from_micros(at.unwrap_or_default()),
+            });
+        }
+        clinics
+            .into_iter()
+            .map(|(clinic, people)| {
+                let clinic =
+                    ClinicId::parse(&clinic).map_err(|e| Error::corrupt("clinic id", e))?;
+                Ok((clinic, Funnel::count(people.values().map(Vec::as_slice))))
+            })
+            .collect()
+    }
+
+    /// How many check results an attendee has sent since `since`, to limit how often a
+    /// page may send them.
+    pub async fn check_results_since(
+        &self,
+        org: &OrgId,
+        attendee: &AttendeeId,
+        since: OffsetDateTime,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM journey_steps WHERE org_id = $1 AND attendee_id = $2 \
+             AND step IN ($3, $4) AND at >= $5",
+        )
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .bind(JourneyStep::CheckPassed.as_str())
+        .bind(JourneyStep::CheckFailed.as_str())
+        .bind(to_micros(since))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get(0)?)
     }
 }
