@@ -40,6 +40,31 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Records `step` for an attendee unless it is already recorded (a step that counts
+    /// once, however often it recurs: media flowing again after a reconnection). Returns
+    /// whether it was recorded now.
+    pub async fn journey_step_once(
+        &mut self,
+        org: &OrgId,
+        attendee: &AttendeeId,
+        step: JourneyStep,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let seen = sqlx::query(
+            "SELECT 1 FROM journey_steps WHERE org_id = $1 AND attendee_id = $2 AND step = $3",
+        )
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .bind(step.as_str())
+        .fetch_optional(self.conn())
+        .await?;
+        if seen.is_some() {
+            return Ok(false);
+        }
+        self.journey_step(org, attendee, step, None, now).await?;
+        Ok(true)
+    }
 }
 
 impl Store {
@@ -92,6 +117,30 @@ impl Store {
                 let clinic =
                     ClinicId::parse(&clinic).map_err(|e| Error::corrupt("clinic id", e))?;
                 Ok((clinic, Funnel::count(people.values().map(Vec::as_slice))))
+            })
+            .collect()
+    }
+
+    /// An attendee's steps, oldest first.
+    pub async fn journey(&self, org: &OrgId, attendee: &AttendeeId) -> Result<Vec<StepAt>> {
+        let rows = sqlx::query(
+            "SELECT step, detail, at FROM journey_steps WHERE org_id = $1 AND attendee_id = $2 \
+             ORDER BY at",
+        )
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let step: String = row.try_get("step")?;
+                let detail: Option<String> = row.try_get("detail")?;
+                Ok(StepAt {
+                    step: JourneyStep::parse(&step)
+                        .map_err(|e| Error::corrupt("journey step", e))?,
+                    problem: detail.and_then(|d| CheckProblem::parse(&d).ok()),
+                    at: from_micros(row.try_get("at")?),
+                })
             })
             .collect()
     }
