@@ -98,18 +98,7 @@ impl Store {
                 .or_default()
                 .entry(row.try_get("attendee_id")?)
                 .or_default();
-            let Some(step) = row.try_get::<Option<String>, _>("step")? else {
-                continue;
-            };
-            let step = JourneyStep::parse(&step).map_err(|e| Error::corrupt("journey step", e))?;
-            let at: Option<i64> = row.try_get("at")?;
-            let detail: Option<String> = row.try_get("detail")?;
-            steps.push(StepAt {
-                step,
-                // A code from another version is counted as a failure of no known kind.
-                problem: detail.and_then(|d| CheckProblem::parse(&d).ok()),
-                at: from_micros(at.unwrap_or_default()),
-            });
+            steps.extend(step_at(row)?);
         }
         clinics
             .into_iter()
@@ -131,18 +120,11 @@ impl Store {
         .bind(attendee.as_str())
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                let step: String = row.try_get("step")?;
-                let detail: Option<String> = row.try_get("detail")?;
-                Ok(StepAt {
-                    step: JourneyStep::parse(&step)
-                        .map_err(|e| Error::corrupt("journey step", e))?,
-                    problem: detail.and_then(|d| CheckProblem::parse(&d).ok()),
-                    at: from_micros(row.try_get("at")?),
-                })
-            })
-            .collect()
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in &rows {
+            steps.extend(step_at(row)?);
+        }
+        Ok(steps)
     }
 
     /// How many check results an attendee has sent since `since`, to limit how often a
@@ -166,4 +148,20 @@ impl Store {
         .await?;
         Ok(row.try_get(0)?)
     }
+}
+
+/// A step from a row with `step`, `detail` and `at` (all NULL for someone without steps,
+/// from a LEFT JOIN).
+fn step_at(row: &sqlx::any::AnyRow) -> Result<Option<StepAt>> {
+    let Some(step) = row.try_get::<Option<String>, _>("step")? else {
+        return Ok(None);
+    };
+    let at: Option<i64> = row.try_get("at")?;
+    let detail: Option<String> = row.try_get("detail")?;
+    Ok(Some(StepAt {
+        step: JourneyStep::parse(&step).map_err(|e| Error::corrupt("journey step", e))?,
+        // A code from another version is counted as a failure of no known kind.
+        problem: detail.and_then(|d| CheckProblem::parse(&d).ok()),
+        at: from_micros(at.unwrap_or_default()),
+    }))
 }

@@ -17,7 +17,7 @@ use time::macros::date;
 
 use crate::common::{T0, connect, id, new_org, new_user};
 
-async fn new_clinic(store: &Store, org: &OrgId, name: &str) -> ClinicId {
+pub(crate) async fn new_clinic(store: &Store, org: &OrgId, name: &str) -> ClinicId {
     let clinic = id(ClinicId::from_random);
     let mut tx = store.begin().await.unwrap();
     tx.create_clinic(org, &clinic, &ClinicName::parse(name).unwrap(), T0)

@@ -5,23 +5,14 @@
 use haven_domain::consultation::{AttendeeRole, Contact, Event, JourneyStep, Kind};
 use haven_domain::journey::{CheckProblem, Funnel, Stop};
 use haven_domain::time::{Date, Duration, OffsetDateTime, Time};
-use haven_domain::{AttendeeId, ClinicId, ClinicName, ConsultationId, OrgId, PersonName, uk_time};
+use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, PersonName, uk_time};
 use haven_store::Store;
 use haven_store::consultations::{NewAttendee, NewConsultation};
 use haven_store::testing::fresh_database;
 use time::macros::{date, datetime};
 
 use crate::common::{T0, connect, id, new_org};
-
-async fn clinic(store: &Store, org: &OrgId, name: &str) -> ClinicId {
-    let clinic = id(ClinicId::from_random);
-    let mut tx = store.begin().await.unwrap();
-    tx.create_clinic(org, &clinic, &ClinicName::parse(name).unwrap(), T0)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    clinic
-}
+use crate::consultations::new_clinic as clinic;
 
 /// Books a one-to-one consultation at `starts_at` and returns its patient and id.
 async fn book(
