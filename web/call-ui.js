@@ -181,15 +181,27 @@ class CallPage {
       const preview = byId('local-video', HTMLVideoElement);
       preview.srcObject = local;
       if (!local.getVideoTracks().length) this.muteVideo.disabled = true;
-    } catch {
+      this.devices(true, this.call.videoProblem);
+    } catch (e) {
       this.join.disabled = false;
       this.say('Haven could not use your camera or microphone. Allow them for this site, then try again.');
+      this.devices(false, e instanceof Error ? e.name : 'Error');
       return;
     }
     byId('call-start', HTMLElement).hidden = true;
     this.live.hidden = false;
     this.say('Connecting…');
     this.signal.connect();
+  }
+
+  /**
+   * Tells the page (the pre-call check) how asking for the devices went: `ok` with the
+   * microphone at least, and the name of the error that kept the camera (or everything) out.
+   * @param {boolean} ok
+   * @param {string | null} error
+   */
+  devices(ok, error) {
+    this.root.dispatchEvent(new CustomEvent('devices', { detail: { ok, error } }));
   }
 
   /**

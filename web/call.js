@@ -45,6 +45,8 @@ export class Call extends EventTarget {
     this.local = null;
     /** @type {RTCPeerConnection | null} */
     this.pc = null;
+    /** @type {string | null} why the camera could not be used, when it could not */
+    this.videoProblem = null;
     /** @type {RTCIceServer[]} */
     this.iceServers = [];
     /** SDP work, one step at a time. */
@@ -99,14 +101,19 @@ export class Call extends EventTarget {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
-  /** Asks for the camera and microphone (falls back to the microphone alone). */
+  /**
+   * Asks for the camera and microphone. Without a usable camera it falls back to the
+   * microphone alone and keeps why (the error's name) in `videoProblem`, for the pre-call
+   * check to explain; a failure of the microphone too is thrown.
+   */
   async openDevices() {
     try {
       this.local = await navigator.mediaDevices.getUserMedia({
         audio: true,
         video: { width: { ideal: 640 }, height: { ideal: 480 } },
       });
-    } catch {
+    } catch (e) {
+      this.videoProblem = e instanceof Error ? e.name : 'Error';
       this.local = await navigator.mediaDevices.getUserMedia({ audio: true });
     }
     return this.local;

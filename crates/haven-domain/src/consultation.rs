@@ -196,6 +196,7 @@ macro_rules! words {
         }
     };
 }
+pub(crate) use words;
 
 words!(
     Kind,

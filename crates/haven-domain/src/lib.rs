@@ -19,6 +19,7 @@
 //! - [`policy`]: an organisation's settings and how to describe a change.
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
+//! - [`journey`]: the pre-call check's problem codes and the journey funnel's figures.
 //! - [`uk_time`]: UK civil time (GMT/BST) for appointment times and link expiry.
 //! - [`nhs`], [`phone`], [`birth`]: a patient's NHS number (Modulus 11), UK mobile
 //!   number and date of birth, parsed once at the edge with redacted `Debug`.
@@ -31,6 +32,7 @@ pub mod birth;
 pub mod consultation;
 pub mod email;
 pub mod ids;
+pub mod journey;
 pub mod name;
 pub mod nhs;
 pub mod password;

@@ -27,18 +27,20 @@
 //! the publisher for. [`Room::set_audio_only`] and a low estimate stop video to one
 //! subscriber ([`RoomEvent::AudioOnly`]); [`Room::set_muted`] stops a publisher's audio or
 //! video; [`RoomEvent::ActiveSpeaker`] follows RFC 6464 audio levels; [`RoomEvent::Quality`]
-//! reports each connection's loss, RTT and bitrates. A client whose address changes restarts
-//! ICE through [`Room::handle_offer`] and keeps its place in the room.
+//! reports each connection's loss, RTT and bitrates; [`RoomEvent::MediaFlowing`] says once
+//! when a participant's media first flows both ways. A client whose address changes
+//! restarts ICE through [`Room::handle_offer`] and keeps its place in the room.
 //!
 //! Code map: `room.rs` (the owner-facing API and the drain loop), `controls.rs` (display
 //! size, audio-only, mute, queries), `participant.rs` (one peer connection and its
 //! negotiation), `forward.rs` (track bookkeeping and the closed set of cross-participant
 //! effects), `select.rs` (the periodic per-subscriber decisions), `layers.rs` (layer
-//! switching, bitrate metering, allocation), `speaker.rs`, `quality.rs`, `policy.rs`,
+//! switching, bitrate metering, allocation), `speaker.rs`, `quality.rs`, `flowing.rs`, `policy.rs`,
 //! `output.rs` and `types.rs` (public values), `error.rs`.
 
 mod controls;
 mod error;
+mod flowing;
 mod forward;
 mod layers;
 mod output;

@@ -81,6 +81,12 @@ pub enum RoomEvent {
         /// Who is speaking now.
         participant: ParticipantId,
     },
+    /// Media now flows both ways for this participant: a frame of theirs was forwarded
+    /// to someone and someone's to them. Once per stay in the room; never while apart.
+    MediaFlowing {
+        /// Whose media.
+        participant: ParticipantId,
+    },
     /// A periodic measurement of a participant's connection (every
     /// [`MediaPolicy::quality_interval`](crate::MediaPolicy::quality_interval)).
     Quality {

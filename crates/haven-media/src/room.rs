@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use str0m::Input;
 use str0m::net::Receive;
 
+use crate::flowing::Flowing;
 use crate::forward::{Propagated, TrackRef};
 use crate::participant::{Participant, Polled};
 use crate::speaker::Speakers;
@@ -55,6 +56,8 @@ pub struct Room {
     /// Cross-participant effects, applied one at a time between full drains (str0m's rule:
     /// mutate, drain, mutate).
     pub(crate) propagate: VecDeque<Propagated>,
+    /// Whose media flows both ways yet.
+    flowing: Flowing,
     /// Counters for metrics.
     stats: RoomStats,
     /// The latest time the owner has told us about.
@@ -80,6 +83,7 @@ impl Room {
             by_addr: HashMap::new(),
             outputs: VecDeque::new(),
             propagate: VecDeque::new(),
+            flowing: Flowing::default(),
             stats: RoomStats::default(),
             now,
         }
@@ -326,6 +330,10 @@ impl Room {
                 for id in subscribers {
                     if self.with(id, |p| p.write_media(origin, &data)) == Some(true) {
                         self.stats.forwarded_frames += 1;
+                        for participant in self.flowing.forwarded(origin, id) {
+                            let event = RoomEvent::MediaFlowing { participant };
+                            self.outputs.push_back(RoomOutput::Event(event));
+                        }
                     }
                 }
             }
@@ -388,6 +396,7 @@ impl Room {
         }
         self.by_addr.retain(|_, p| *p != id);
         self.apart.remove(&id);
+        self.flowing.forget(id);
         self.outputs.retain(
             |o| !matches!(o, RoomOutput::Transmit { participant, .. } if *participant == id),
         );

@@ -109,3 +109,34 @@ fn a_joining_subscriber_makes_the_room_ask_publishers_for_a_keyframe() {
         assert!(asked, "no KeyframeRequested event for {publisher}");
     }
 }
+
+#[test]
+fn media_flowing_both_ways_is_reported_once_and_not_while_kept_apart() {
+    let mut sim = Sim::new(5, LOSS);
+    let a = sim.join(1);
+    let b = sim.join(2);
+    let waiting = sim.join(3);
+    sim.room.set_apart(waiting, true).expect("in the room");
+    sim.run_until_connected(CONNECT_WITHIN);
+    sim.run_for(Duration::from_secs(2));
+    let flowing = |sim: &Sim, who: ParticipantId| {
+        let event = RoomEvent::MediaFlowing { participant: who };
+        sim.events.iter().filter(|(_, e)| *e == event).count()
+    };
+    assert_eq!(
+        (flowing(&sim, a), flowing(&sim, b)),
+        (1, 1),
+        "{:?}",
+        sim.event_summary()
+    );
+    assert_eq!(
+        flowing(&sim, waiting),
+        0,
+        "nothing flows to or from someone waiting"
+    );
+
+    sim.room.set_apart(waiting, false).expect("in the room");
+    sim.run_for(Duration::from_secs(2));
+    assert_eq!(flowing(&sim, waiting), 1, "{:?}", sim.event_summary());
+    assert_eq!((flowing(&sim, a), flowing(&sim, b)), (1, 1), "once only");
+}

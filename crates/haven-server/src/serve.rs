@@ -57,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::clinics::routes())
         .merge(pages::consultations::routes())
         .merge(pages::join::routes())
+        .merge(pages::precheck::routes())
+        .merge(pages::journey::routes())
         .merge(pages::admit::routes())
         .merge(pages::transfer::routes())
         .merge(pages::waiting::routes())

@@ -206,7 +206,7 @@ async fn the_clinics_staff_see_everyone_waiting_today_live_with_their_check_and_
     let event = events.until("1 person is waiting.").await;
     let rows = event["rows"].as_str().unwrap();
     assert!(
-        rows.contains("Sam Patient") && rows.contains("no camera found"),
+        rows.contains("Sam Patient") && rows.contains("No camera (sound only)"),
         "{rows}"
     );
     assert!(
@@ -223,7 +223,7 @@ async fn the_clinics_staff_see_everyone_waiting_today_live_with_their_check_and_
         "Sam Patient",
         "7 min",
         "connected",
-        "failed: no camera found",
+        "failed: No camera (sound only)",
         "10:30 with Dana Doctor",
         "Check identity and admit",
         "Open the call",

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{Browser, TestApp};
 use haven_domain::consultation::Status;
-use haven_domain::{ConsultationId, OrgId, Role};
+use haven_domain::{AttendeeId, ConsultationId, OrgId, Role};
 use haven_server::ops::booking::{Birth, BookingInput, Then, When, book};
 use serde_json::json;
 use signal_support::{MediaClient, connect};
@@ -90,6 +90,15 @@ async fn received_for_a_second(to: &MediaClient, from: &str) -> (u64, u64) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = to.seen.borrow().from(from);
     (after.0 - before.0, after.1 - before.1)
+}
+
+/// The journey steps recorded for an attendee, sorted (the test clock stands still, so
+/// their times are equal).
+async fn steps(app: &TestApp, org: &OrgId, attendee: &AttendeeId) -> Vec<&'static str> {
+    let journey = app.store.journey(org, attendee).await.unwrap();
+    let mut steps: Vec<_> = journey.iter().map(|s| s.step.as_str()).collect();
+    steps.sort_unstable();
+    steps
 }
 
 #[tokio::test]
@@ -176,6 +185,20 @@ async fn a_patient_waits_apart_until_admitted_after_the_checklist_and_the_end_cl
     assert_eq!(patient.expect("stage").await["stage"], "admitted");
     doctor.wait_for_media(&patient.participant, 20, 10).await;
     patient.wait_for_media(&doctor.participant, 20, 10).await;
+    // The journey records it (off the media path, so it may land a moment later).
+    for _ in 0..100 {
+        if steps(app, &b.org, &attendee)
+            .await
+            .contains(&"media_flowing")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        steps(app, &b.org, &attendee).await,
+        ["admitted", "media_flowing", "waiting"]
+    );
     let c = app.store.consultation(&b.org, &b.id).await.unwrap();
     assert_eq!(c.status, Status::InProgress);
     assert_eq!(
@@ -209,6 +232,11 @@ async fn a_patient_waits_apart_until_admitted_after_the_checklist_and_the_end_cl
     doctor.expect_closed(Duration::from_secs(1)).await;
     let c = app.store.consultation(&b.org, &b.id).await.unwrap();
     assert_eq!(c.status, Status::Ended);
+    assert_eq!(
+        steps(app, &b.org, &attendee).await,
+        ["admitted", "ended", "media_flowing", "waiting"],
+        "media flowing is recorded once, though it resumed after the hold"
+    );
     let hash = haven_server::invites::token_hash(&b.token);
     assert!(app.store.invite(&hash, app.now()).await.unwrap().is_none());
     let end = app.audit_of("consultation.end").await;

@@ -1,9 +1,10 @@
 //! Each attendee's journey into a consultation, step by step with times, for the funnel
 //! administrators see. Only step words and problem codes are stored: no personal data.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use haven_domain::consultation::JourneyStep;
+use haven_domain::consultation::{JourneyStep, Status};
+use haven_domain::journey::{CheckProblem, Funnel, StepAt};
 use haven_domain::time::OffsetDateTime;
 use haven_domain::{AttendeeId, ClinicId, OrgId};
 use sqlx::Row;
@@ -39,6 +40,130 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Records `step` for an attendee unless it is already recorded (a step that counts
+    /// once, however often it recurs: media flowing again after a reconnection). Returns
+    /// whether it was recorded now.
+    pub async fn journey_step_once(
+        &mut self,
+        org: &OrgId,
+        attendee: &AttendeeId,
+        step: JourneyStep,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let seen = sqlx::query(
+            "SELECT 1 FROM journey_steps WHERE org_id = $1 AND attendee_id = $2 AND step = $3",
+        )
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .bind(step.as_str())
+        .fetch_optional(self.conn())
+        .await?;
+        if seen.is_some() {
+            return Ok(false);
+        }
+        self.journey_step(org, attendee, step, None, now).await?;
+        Ok(true)
+    }
+}
+
+impl Store {
+    /// The funnel of each clinic for the consultations starting in `[from, until)` (not
+    /// cancelled), by clinic id; clinics with no such consultation are left out.
+    pub async fn funnels(
+        &self,
+        org: &OrgId,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<(ClinicId, Funnel)>> {
+        let rows = sqlx::query(
+            "SELECT c.clinic_id, a.id AS attendee_id, j.step, j.detail, j.at \
+             FROM consultations c JOIN attendees a ON a.consultation_id = c.id \
+             LEFT JOIN journey_steps j ON j.attendee_id = a.id \
+             WHERE c.org_id = $1 AND c.starts_at >= $2 AND c.starts_at < $3 \
+             AND c.status <> $4 ORDER BY c.clinic_id, a.id",
+        )
+        .bind(org.as_str())
+        .bind(to_micros(from))
+        .bind(to_micros(until))
+        .bind(Status::Cancelled.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        // Each clinic's people, each person's steps (none for someone who never opened
+        // their link: the LEFT JOIN gives one row of NULLs).
+        let mut clinics: BTreeMap<String, BTreeMap<String, Vec<StepAt>>> = BTreeMap::new();
+        for row in &rows {
+            let steps = clinics
+                .entry(row.try_get("clinic_id")?)
+                .or_default()
+                .entry(row.try_get("attendee_id")?)
+                .or_default();
+            steps.extend(step_at(row)?);
+        }
+        clinics
+            .into_iter()
+            .map(|(clinic, people)| {
+                let clinic =
+                    ClinicId::parse(&clinic).map_err(|e| Error::corrupt("clinic id", e))?;
+                Ok((clinic, Funnel::count(people.values().map(Vec::as_slice))))
+            })
+            .collect()
+    }
+
+    /// An attendee's steps, oldest first.
+    pub async fn journey(&self, org: &OrgId, attendee: &AttendeeId) -> Result<Vec<StepAt>> {
+        let rows = sqlx::query(
+            "SELECT step, detail, at FROM journey_steps WHERE org_id = $1 AND attendee_id = $2 \
+             ORDER BY at",
+        )
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        let mut steps = Vec::with_capacity(rows.len());
+        for row in &rows {
+            steps.extend(step_at(row)?);
+        }
+        Ok(steps)
+    }
+
+    /// How many check results an attendee has sent since `since`, to limit how often a
+    /// page may send them.
+    pub async fn check_results_since(
+        &self,
+        org: &OrgId,
+        attendee: &AttendeeId,
+        since: OffsetDateTime,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM journey_steps WHERE org_id = $1 AND attendee_id = $2 \
+             AND step IN ($3, $4) AND at >= $5",
+        )
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .bind(JourneyStep::CheckPassed.as_str())
+        .bind(JourneyStep::CheckFailed.as_str())
+        .bind(to_micros(since))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+}
+
+/// A step from a row with `step`, `detail` and `at` (all NULL for someone without steps,
+/// from a LEFT JOIN).
+fn step_at(row: &sqlx::any::AnyRow) -> Result<Option<StepAt>> {
+    let Some(step) = row.try_get::<Option<String>, _>("step")? else {
+        return Ok(None);
+    };
+    let at: Option<i64> = row.try_get("at")?;
+    let detail: Option<String> = row.try_get("detail")?;
+    Ok(Some(StepAt {
+        step: JourneyStep::parse(&step).map_err(|e| Error::corrupt("journey step", e))?,
+        // A code from another version is counted as a failure of no known kind.
+        problem: detail.and_then(|d| CheckProblem::parse(&d).ok()),
+        at: from_micros(at.unwrap_or_default()),
+    }))
 }
 
 /// The result of an attendee's latest pre-call check.
@@ -46,8 +171,8 @@ impl Tx {
 pub struct CheckResult {
     /// Whether it passed.
     pub passed: bool,
-    /// The problem code of a failed check (`no_camera`, `low_bandwidth`, …), as recorded.
-    pub problem: Option<String>,
+    /// What a failed check found (none for a code from another version).
+    pub problem: Option<CheckProblem>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -89,7 +214,9 @@ impl Store {
                 attendee,
                 CheckResult {
                     passed: step == JourneyStep::CheckPassed,
-                    problem: row.try_get("detail")?,
+                    problem: row
+                        .try_get::<Option<String>, _>("detail")?
+                        .and_then(|d| CheckProblem::parse(&d).ok()),
                     at: from_micros(row.try_get("at")?),
                 },
             );

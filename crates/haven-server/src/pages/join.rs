@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Looks up a link, counting a miss against the caller's address: guessing links is
 /// hopeless (256 bits) but must also be slow.
-async fn invite_or_page(
+pub(crate) async fn invite_or_page(
     state: &AppState,
     client: &ClientInfo,
     token: &str,
@@ -249,6 +249,7 @@ async fn confirm(
 async fn check(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
+    Extension(csrf): Extension<CsrfToken>,
     Path(token): Path<String>,
 ) -> Result<Response, Error> {
     let invite = match invite_or_page(&state, &client, &token).await? {
@@ -263,28 +264,7 @@ async fn check(
         None,
         html! {
             h1 { "Check your camera, microphone and connection" }
-            div id="precall" class="precall" {
-                p id="inapp" class="notice" hidden {
-                    "This link has opened inside another app. Video calls work best in your phone's own browser: "
-                    "tap the menu (⋯ or ⋮) and choose “Open in Safari” on an iPhone or “Open in Chrome” on Android."
-                }
-                ol {
-                    li { "Press " strong { "Start the check" } ". Your browser asks to use your camera and microphone: choose " strong { "Allow" } "." }
-                    li { "You should see yourself. Then test your speaker:" " "
-                        button id="speaker-test" type="button" class="secondary" { "Play a test sound" } }
-                    li { "Haven checks your connection and puts you in the waiting room." }
-                }
-                div id="precall-result" role="status" aria-live="polite" {}
-                details {
-                    summary { "If your camera or microphone does not work" }
-                    ul {
-                        li { strong { "iPhone or iPad: " } "open Settings, then Safari, then Camera and Microphone, and choose Allow. Then reload this page." }
-                        li { strong { "Android: " } "tap the padlock next to the address, then Permissions, and allow Camera and Microphone. Then reload this page." }
-                        li { strong { "Computer: " } "click the camera icon or padlock in the address bar and allow the camera and microphone. Close other apps that use the camera (Teams, Zoom, Skype)." }
-                        li { "No camera at all? You can still join with sound only: the check goes on without it." }
-                    }
-                }
-            }
+            (crate::pages::precheck::panel(&csrf.0))
             (crate::pages::call::call_panel(crate::pages::call::CallRole::Invited { invite: &token }))
             script type="module" src="/assets/precall.js" {}
         },

@@ -11,6 +11,8 @@ pub mod consultations;
 pub mod form;
 pub mod home;
 pub mod join;
+pub mod journey;
+pub mod precheck;
 pub mod setup;
 pub mod signin;
 pub mod transfer;
@@ -51,6 +53,9 @@ pub fn layout(title: &str, who: Option<&SignedIn>, content: Markup) -> Markup {
                                 }
                                 @if who.user.roles.contains(Role::IgAuditor) {
                                     li { a href="/audit" { "Audit log" } }
+                                }
+                                @if [Role::Admin, Role::IgAuditor].iter().any(|r| who.user.roles.contains(*r)) {
+                                    li { a href="/admin/journey" { "Journey funnel" } }
                                 }
                                 li { a href="/account" { "Your account" } }
                             }

@@ -143,24 +143,15 @@ async fn waiting(
     Ok(out)
 }
 
-/// A check's problem code in plain words.
-fn problem_words(code: Option<&str>) -> &'static str {
-    match code {
-        Some("permission_denied") => "camera or microphone blocked in the browser",
-        Some("camera_in_use") => "camera in use by another app",
-        Some("no_camera") => "no camera found (audio only is possible)",
-        Some("in_app_browser") => "link opened inside another app's browser",
-        Some("low_bandwidth") => "connection too slow for video",
-        Some("no_connection") => "could not connect to the video service",
-        _ => "a problem the check could not name",
-    }
-}
-
 fn check_text(check: Option<&CheckResult>) -> String {
     match check {
         None => "not yet".to_owned(),
         Some(c) if c.passed => "passed".to_owned(),
-        Some(c) => format!("failed: {}", problem_words(c.problem.as_deref())),
+        Some(c) => format!(
+            "failed: {}",
+            c.problem
+                .map_or("a problem the check could not name", |p| p.describe())
+        ),
     }
 }
 

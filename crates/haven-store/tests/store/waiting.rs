@@ -87,7 +87,10 @@ async fn the_latest_check_of_each_attendee_is_read_within_the_clinic_and_day() {
     assert_eq!(p.at, T0 + Duration::minutes(1));
     let c = &checks[&carer];
     assert!(!c.passed);
-    assert_eq!(c.problem.as_deref(), Some("low_bandwidth"));
+    assert_eq!(
+        c.problem,
+        Some(haven_domain::journey::CheckProblem::LowBandwidth)
+    );
 
     // Another day, another organisation: nothing.
     let tomorrow = store

@@ -90,6 +90,39 @@ impl Hub {
         self.live.set_waiting(org, id, entries);
     }
 
+    /// Records, once per attendee, that their media flows both ways in the call. The
+    /// write runs on its own task: signalling never waits for the database.
+    pub(super) fn media_flowing(&mut self, id: ParticipantId) {
+        let RoomKind::Consultation { org, .. } = &self.kind else {
+            return;
+        };
+        let Some(member) = self.members.get_mut(&id) else {
+            return;
+        };
+        let Who::Attendee(attendee) = &member.who else {
+            return;
+        };
+        if member.stage != Stage::Admitted || member.flowing_recorded {
+            return;
+        }
+        member.flowing_recorded = true;
+        let (org, attendee) = (org.clone(), attendee.clone());
+        let store = self.live.store.clone();
+        let now = self.live.clock.now();
+        let room = self.id;
+        tokio::spawn(async move {
+            let write = async {
+                let mut tx = store.begin().await?;
+                tx.journey_step_once(&org, &attendee, JourneyStep::MediaFlowing, now)
+                    .await?;
+                tx.commit().await
+            };
+            if let Err(e) = write.await {
+                tracing::error!(%room, error = %e, "recording that media flows failed");
+            }
+        });
+    }
+
     /// Records the end of a consultation: its status, its dead links and who ended it.
     pub(super) async fn record_end(&self) {
         let RoomKind::Consultation { org, id } = &self.kind else {

@@ -167,6 +167,7 @@ impl Hub {
                 self.send_others(participant, &msg);
                 self.send_to(participant, msg);
             }
+            RoomEvent::MediaFlowing { participant } => self.media_flowing(participant),
             // Connections, publications and keyframe requests are the media room's own
             // business; clients learn of them through their peer connection.
             RoomEvent::Connected(_)

@@ -145,6 +145,8 @@ struct Member {
     views: BTreeMap<ParticipantId, (u32, u32)>,
     /// The media room's offer they have not answered yet (re-sent when they reconnect).
     pending_offer: Option<String>,
+    /// Whether their media flowing both ways has been recorded for the journey funnel.
+    flowing_recorded: bool,
 }
 
 struct Hub {
@@ -261,6 +263,7 @@ impl Hub {
                         audio_only: false,
                         views: BTreeMap::new(),
                         pending_offer: None,
+                        flowing_recorded: false,
                     },
                 );
                 id
