@@ -15,7 +15,7 @@ import { expectMediaFrom, participantId } from './lib/call.mjs';
 import { formatAxe, formatOverflow } from './lib/checks.mjs';
 import {
   admissionRow, book, checkPage, completeChecklist, enterDetails, expectConnectionsClosed, expectInvitation, expectNothingReceived, expectStatus,
-  invitationLink, joinAsClinician, joinWithInvite, newFindings, patientPage, sendNotice, setUpPractice, socketsOf, startCheck, waitingEntry, watch,
+  invitationLink, joinAsClinician, joinWithInvite, newFindings, oneTimeCode, patientPage, sendNotice, setUpPractice, socketsOf, startCheck, waitingEntry, watch,
 } from './lib/consultation.mjs';
 
 const PRACTICE = {
@@ -26,6 +26,16 @@ const PRACTICE = {
 };
 const PATIENT = { name: 'Margaret Ellis', dob: ['14', '6', '1952'], email: 'margaret.ellis@example.org' };
 const NOTICE = 'Running 10 minutes late';
+
+// An organisation whose identity check asks for a one-time code by text message.
+const CODE_PRACTICE = {
+  org: 'Ashdown Health Centre',
+  clinic: 'Dermatology',
+  admin: { name: 'Priya Nair', email: 'priya.nair@ashdown.example.org', initial: 'walnut glacier ribbon ember', password: 'saddle orchid beacon drizzle' },
+  clinician: { name: 'Tomasz Wolski', email: 'tomasz.wolski@ashdown.example.org', initial: 'pepper island velvet quarry', password: 'marble tundra lilac harbour' },
+  smsCode: true,
+};
+const CODE_PATIENT = { name: 'Harold Finch', dob: ['2', '11', '1948'], mobile: '07700 900456' };
 
 test.describe('a video consultation from booking to the end', () => {
   test.describe.configure({ mode: 'serial' });
@@ -184,6 +194,75 @@ test.describe('a video consultation from booking to the end', () => {
 
   test('no page of the patient’s scrolls sideways on a 360×640 phone, and no page logged an error', async () => {
     expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(14);
+    expect(found.overflow.length, `wider than a 360 px phone:\n${formatOverflow(found.overflow)}\n`).toBe(0);
+    expect(errors, 'script and console errors').toEqual([]);
+  });
+});
+
+test.describe('a video consultation where the organisation asks for a one-time code', () => {
+  test.describe.configure({ mode: 'serial' });
+
+  const found = newFindings();
+  const errors = [];
+  /** @type {import('@playwright/test').Page} */
+  let details;
+  /** @type {import('@playwright/test').Page} */
+  let clinician;
+  /** @type {import('@playwright/test').Page} */
+  let patient;
+
+  test.afterAll(async () => {
+    for (const p of [clinician, patient, details]) await p?.context().close();
+  });
+
+  test('the patient types the code sent by text message, waits and is admitted; the clinician sees that the code was passed', async ({ browser }) => {
+    test.setTimeout(180_000);
+    details = watch(await setUpPractice(browser, CODE_PRACTICE), 'clinician', errors);
+    const consultation = await book(details, { clinic: CODE_PRACTICE.clinic, clinician: CODE_PRACTICE.clinician.name, patient: CODE_PATIENT });
+    const link = await invitationLink(consultation);
+
+    patient = await patientPage(browser, errors);
+    await patient.goto(link);
+    await expect(patient.getByText('We then send a code by text message to your mobile phone')).toBeVisible();
+    await enterDetails(patient, CODE_PATIENT, { code: true });
+    const codeField = patient.getByLabel('Code from the text message');
+    await expect(codeField).toHaveAttribute('inputmode', 'numeric');
+    await expect(codeField).toHaveAttribute('autocomplete', 'one-time-code');
+    await checkPage(found, patient, 'one-time code', { phone: true });
+    // The check and the waiting room stay closed until the code is entered.
+    await patient.goto(`${link}/check`);
+    await expect(patient).toHaveURL(/\/code$/);
+
+    // The code, as the console channel printed the text message; a wrong one first, by keyboard.
+    const code = await oneTimeCode(consultation);
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    await codeField.focus();
+    await patient.keyboard.type(wrong);
+    await patient.keyboard.press('Enter');
+    await expect(patient.getByRole('alert')).toContainText('you have 4 tries left');
+    await expect(codeField).toHaveAttribute('aria-invalid', 'true');
+    await checkPage(found, patient, 'one-time code (a wrong code)', { phone: true });
+    await codeField.fill(code);
+    await codeField.press('Enter');
+    await expect(patient).toHaveURL(/\/check$/);
+    await expect(patient.getByRole('heading', { level: 1 })).toHaveText('Check your camera, microphone and connection');
+
+    clinician = watch(await details.context().newPage(), 'clinician', errors);
+    await joinAsClinician(clinician, consultation);
+    await startCheck(patient);
+    const entry = await waitingEntry(details, consultation, CODE_PATIENT.name);
+    await entry.getByRole('link', { name: 'Check identity and admit' }).click();
+    expect(await admissionRow(details, 'Name')).toEqual([CODE_PATIENT.name, CODE_PATIENT.name, 'Matches']);
+    const [said] = await admissionRow(details, 'One-time code');
+    expect(said).toMatch(/^passed at \d\d:\d\d$/);
+    await checkPage(found, details, 'admission (code passed)');
+    await completeChecklist(details);
+    await expect(patient.locator('#call')).toHaveAttribute('data-stage', 'admitted');
+  });
+
+  test('the code pages have no WCAG 2.0/2.1/2.2 A or AA violation (axe-core), fit a 360×640 phone, and logged no error', async () => {
+    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(3);
+    expect(found.axe.length, `axe found violations:\n${formatAxe(found.axe)}\n`).toBe(0);
     expect(found.overflow.length, `wider than a 360 px phone:\n${formatOverflow(found.overflow)}\n`).toBe(0);
     expect(errors, 'script and console errors').toEqual([]);
   });

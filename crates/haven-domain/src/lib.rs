@@ -21,6 +21,8 @@
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
 //! - [`journey`]: the pre-call check's problem codes and the journey funnel's figures.
 //! - [`uk_time`]: UK civil time (GMT/BST) for appointment times and link expiry.
+//! - [`identity_code`]: the one-time code sent by text message to a patient's booked
+//!   mobile number: drawing, hashing, checking, limits.
 //! - [`nhs`], [`phone`], [`birth`]: a patient's NHS number (Modulus 11), UK mobile
 //!   number and date of birth, parsed once at the edge with redacted `Debug`.
 //!
@@ -31,6 +33,7 @@ pub mod audit;
 pub mod birth;
 pub mod consultation;
 pub mod email;
+pub mod identity_code;
 pub mod ids;
 pub mod journey;
 pub mod name;
@@ -109,6 +112,9 @@ pub enum Error {
     /// A date was impossible, in the future or implausible; the text says how.
     #[error("{0}")]
     InvalidDate(&'static str),
+    /// A typed one-time code was not six digits; the text says how.
+    #[error("{0}")]
+    InvalidCode(&'static str),
     /// A word (kind, status, outcome…) was not one of the known ones.
     #[error("unknown {what} '{got}': expected one of {}", expected.trim_end_matches(", "))]
     UnknownWord {

@@ -66,6 +66,10 @@ pub struct NotifySettings {
     pub sms_template: Option<String>,
     /// The email template's id; without it, attendees who asked for email cannot be invited.
     pub email_template: Option<String>,
+    /// The text message template for one-time codes (placeholders `code`, `clinic` and
+    /// `organisation`); without it, no code can be sent where the identity check asks for
+    /// one.
+    pub code_template: Option<String>,
     /// The bearer token Notify presents on delivery receipts; without it, receipts are
     /// refused and statuses stop at "sent".
     pub callback_token: Option<CallbackToken>,

@@ -9,7 +9,7 @@
 //!   [`Tx`] (a database transaction) so that a change and the audit entry recording it are
 //!   committed together or not at all.
 //! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`], [`clinician`], [`journey`],
-//!   [`invites`] and [`outbox`] add methods to `Store` and `Tx` for one
+//!   [`invites`], [`outbox`] and [`identity_codes`] add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
 //! - Times are stored as UTC microseconds since the Unix epoch.
@@ -19,6 +19,7 @@ pub mod auth;
 pub mod clinician;
 pub mod consultations;
 mod error;
+pub mod identity_codes;
 pub mod invites;
 pub mod journey;
 pub mod orgs;

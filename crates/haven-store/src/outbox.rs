@@ -1,4 +1,5 @@
-//! The outbox: invitations waiting to be delivered, and what became of each.
+//! The outbox: invitations and one-time codes waiting to be delivered, and what became of
+//! each.
 //!
 //! A row never holds a link or any message text: the worker mints a fresh link and
 //! composes the message at send time, so no token is ever stored in plain text. The worker
@@ -25,6 +26,15 @@ pub enum Channel {
     Notify,
     /// An email through an SMTP server.
     Smtp,
+}
+
+/// What a message carries, composed at send time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// An invitation with a fresh link.
+    Invite,
+    /// A fresh one-time code, by text message to the booked mobile number.
+    Code,
 }
 
 /// Where a message is; what staff see next to each person invited.
@@ -71,6 +81,7 @@ words!(
     Notify = "notify",
     Smtp = "smtp"
 );
+words!(Purpose, Invite = "invite", Code = "code");
 words!(
     MessageStatus,
     Queued = "queued",
@@ -90,6 +101,8 @@ pub struct OutboxMessage {
     pub attendee_id: AttendeeId,
     /// How it is delivered.
     pub channel: Channel,
+    /// What it carries.
+    pub purpose: Purpose,
     /// Where it is.
     pub status: MessageStatus,
     /// Why the last try failed, or why it was given up; safe to show staff (never message
@@ -116,7 +129,7 @@ pub enum Receipt<'a> {
     Failed(&'a str),
 }
 
-const COLUMNS: &str = "o.id, o.org_id, o.attendee_id, o.channel, o.status, o.reason, o.attempts, \
+pub(crate) const COLUMNS: &str = "o.id, o.org_id, o.attendee_id, o.channel, o.purpose, o.status, o.reason, o.attempts, \
      o.next_attempt_at, o.provider_ref, o.created_at, o.updated_at";
 
 fn parsed<T, E: fmt::Display>(
@@ -127,12 +140,13 @@ fn parsed<T, E: fmt::Display>(
     parse(&row.try_get::<String, _>(col)?).map_err(|e| Error::corrupt(col, e))
 }
 
-fn message_from_row(row: &AnyRow) -> Result<OutboxMessage> {
+pub(crate) fn message_from_row(row: &AnyRow) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
         id: parsed(row, "id", MessageId::parse)?,
         org_id: parsed(row, "org_id", OrgId::parse)?,
         attendee_id: parsed(row, "attendee_id", AttendeeId::parse)?,
         channel: parsed(row, "channel", Channel::parse)?,
+        purpose: parsed(row, "purpose", Purpose::parse)?,
         status: parsed(row, "status", MessageStatus::parse)?,
         reason: row.try_get("reason")?,
         attempts: row.try_get("attempts")?,
@@ -175,8 +189,9 @@ impl Store {
         )
     }
 
-    /// Every message for the people invited to an organisation's consultation, oldest
-    /// first, so the last one per attendee is the latest.
+    /// Every invitation for the people invited to an organisation's consultation, oldest
+    /// first, so the last one per attendee is the latest. One-time codes are not
+    /// invitations and are left out.
     pub async fn messages_for_consultation(
         &self,
         org: &OrgId,
@@ -185,7 +200,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox o JOIN attendees a ON a.id = o.attendee_id \
              WHERE o.org_id = $1 AND a.org_id = $1 AND a.consultation_id = $2 \
-             ORDER BY o.created_at, o.id"
+             AND o.purpose = 'invite' ORDER BY o.created_at, o.id"
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
@@ -207,6 +222,20 @@ impl Tx {
         channel: Channel,
         now: OffsetDateTime,
     ) -> Result<()> {
+        self.enqueue(org, id, attendee, channel, Purpose::Invite, now)
+            .await
+    }
+
+    /// Queues a message of either purpose (see also `Tx::enqueue_code`).
+    pub(crate) async fn enqueue(
+        &mut self,
+        org: &OrgId,
+        id: &MessageId,
+        attendee: &AttendeeId,
+        channel: Channel,
+        purpose: Purpose,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let owned = sqlx::query("SELECT 1 FROM attendees WHERE org_id = $1 AND id = $2")
             .bind(org.as_str())
             .bind(attendee.as_str())
@@ -216,13 +245,15 @@ impl Tx {
             return Err(Error::NotFound);
         }
         sqlx::query(
-            "INSERT INTO outbox (id, org_id, attendee_id, channel, status, attempts, \
-             next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5, $5)",
+            "INSERT INTO outbox (id, org_id, attendee_id, channel, purpose, status, attempts, \
+             next_attempt_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6, $6)",
         )
         .bind(id.as_str())
         .bind(org.as_str())
         .bind(attendee.as_str())
         .bind(channel.as_str())
+        .bind(purpose.as_str())
         .bind(to_micros(now))
         .execute(self.conn())
         .await?;

@@ -153,6 +153,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HAVEN_NOTIFY_EMAIL_TEMPLATE", value_name = "ID")]
     pub notify_email_template: Option<String>,
 
+    /// The Notify text message template for one-time codes, where an organisation's
+    /// identity check asks for one; it may use ((code)), ((clinic)) and ((organisation)).
+    #[arg(long, env = "HAVEN_NOTIFY_CODE_TEMPLATE", value_name = "ID")]
+    pub notify_code_template: Option<String>,
+
     /// The bearer token Notify sends with delivery receipts to /callbacks/notify (set the
     /// same in Notify's callback settings) [default: none; statuses stop at "sent"].
     #[arg(

@@ -44,6 +44,7 @@ pub struct FileConfig {
     notify_base_url: Option<String>,
     notify_sms_template: Option<String>,
     notify_email_template: Option<String>,
+    notify_code_template: Option<String>,
     notify_callback_token: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
@@ -188,6 +189,7 @@ fn invite_settings(args: &ServeArgs, file: &FileConfig) -> Result<InviteSettings
     let base_url = pick(&args.notify_base_url, &file.notify_base_url);
     let sms_template = pick(&args.notify_sms_template, &file.notify_sms_template);
     let email_template = pick(&args.notify_email_template, &file.notify_email_template);
+    let code_template = pick(&args.notify_code_template, &file.notify_code_template);
     let callback_token = pick(&args.notify_callback_token, &file.notify_callback_token);
     let smtp_url = pick(&args.smtp_url, &file.smtp_url);
     let smtp_from = pick(&args.smtp_from, &file.smtp_from);
@@ -196,6 +198,7 @@ fn invite_settings(args: &ServeArgs, file: &FileConfig) -> Result<InviteSettings
         ("notify_base_url", base_url.is_some()),
         ("notify_sms_template", sms_template.is_some()),
         ("notify_email_template", email_template.is_some()),
+        ("notify_code_template", code_template.is_some()),
         ("notify_callback_token", callback_token.is_some()),
     ];
     let smtp_keys = [
@@ -246,6 +249,7 @@ fn invite_settings(args: &ServeArgs, file: &FileConfig) -> Result<InviteSettings
             };
             let sms_template = template("notify_sms_template", sms_template)?;
             let email_template = template("notify_email_template", email_template)?;
+            let code_template = template("notify_code_template", code_template)?;
             if sms_template.is_none() && email_template.is_none() {
                 return Err("notify_sms_template: give it, notify_email_template, or both".into());
             }
@@ -258,6 +262,7 @@ fn invite_settings(args: &ServeArgs, file: &FileConfig) -> Result<InviteSettings
                 base_url,
                 sms_template,
                 email_template,
+                code_template,
                 callback_token,
             })
         }
@@ -409,12 +414,14 @@ mod invite_tests {
         );
         let args = ServeArgs {
             notify_email_template: Some(TEMPLATE.into()),
+            notify_code_template: Some(TEMPLATE.into()),
             ..ServeArgs::default()
         };
         let s = settings(&args, &text).unwrap();
         let InviteChannel::Notify(n) = s.channel else {
             panic!("notify was asked for");
         };
+        assert_eq!(n.code_template.as_deref(), Some(TEMPLATE));
         assert_eq!(n.base_url, "http://127.0.0.1:9");
         assert_eq!(
             n.api_key.service_id(),

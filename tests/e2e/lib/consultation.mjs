@@ -16,13 +16,14 @@ export const PHONE = { width: 360, height: 640 };
 /**
  * Makes an organisation with an administrator (`haven admin`), who signs in for the first
  * time and, in the admin pages, adds a clinic and a clinician (and any `colleagues`, more
- * clinicians) and puts them in the clinic; the clinician then signs in (two-step sign-in
+ * clinicians) and puts them in the clinic; with `smsCode`, they set the identity check to
+ * ask for a one-time code by text message. The clinician then signs in (two-step sign-in
  * and the forced password change) in a browser context of their own. Returns the
  * clinician's page.
  * @param {import('@playwright/test').Browser} browser
- * @param {{org: string, clinic: string, admin: object, clinician: object, colleagues?: object[]}} practice
+ * @param {{org: string, clinic: string, admin: object, clinician: object, colleagues?: object[], smsCode?: boolean}} practice
  */
-export async function setUpPractice(browser, { org, clinic, admin, clinician, colleagues = [] }) {
+export async function setUpPractice(browser, { org, clinic, admin, clinician, colleagues = [], smsCode = false }) {
   const env = { ...process.env, HAVEN_DATABASE_URL: process.env.HAVEN_E2E_DATABASE_URL };
   const bin = process.env.HAVEN_E2E_BIN;
   await run(bin, ['admin', 'org', 'create', '--name', org], { env });
@@ -55,6 +56,13 @@ export async function setUpPractice(browser, { org, clinic, admin, clinician, co
       await page.getByRole('button', { name: 'Add to clinic' }).click();
       await expect(page.locator('table tbody tr').filter({ hasText: person.name })).toHaveCount(1);
     }
+
+    if (smsCode) {
+      await nav.getByRole('link', { name: 'Policy' }).click();
+      await page.getByRole('radio', { name: 'Name, date of birth and a code sent by text message' }).check();
+      await page.getByRole('button', { name: 'Save policy' }).click();
+      await expect(page.getByRole('radio', { name: 'Name, date of birth and a code sent by text message' })).toBeChecked();
+    }
   } finally {
     await adminContext.close();
   }
@@ -83,11 +91,11 @@ export function appointmentTime() {
 
 /**
  * From the consultations page, books a one-to-one consultation for now in the booking
- * form, with the invitation sent at once by email (the console channel prints it).
- * `checks(name)` runs on the empty form. Returns the consultation's id; leaves the page on
- * the consultation's page.
+ * form, with the invitation sent at once by email, or by text message when the patient has
+ * a `mobile` (the console channel prints either). `checks(name)` runs on the empty form.
+ * Returns the consultation's id; leaves the page on the consultation's page.
  * @param {import('@playwright/test').Page} page
- * @param {{clinic: string, clinician: string, patient: {name: string, dob: string[], email: string}}} booking
+ * @param {{clinic: string, clinician: string, patient: {name: string, dob: string[], email?: string, mobile?: string}}} booking
  */
 export async function book(page, { clinic, clinician, patient }, checks = async () => {}) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Consultations' }).click();
@@ -103,8 +111,13 @@ export async function book(page, { clinic, clinician, patient }, checks = async 
   await page.getByLabel('Full name').fill(patient.name);
   const dob = page.getByRole('group', { name: /Date of birth/ });
   for (const [i, part] of ['Day', 'Month', 'Year'].entries()) await dob.getByLabel(part).fill(patient.dob[i]);
-  await page.getByLabel('Email address').fill(patient.email);
-  await page.getByRole('radio', { name: 'Email' }).check();
+  if (patient.mobile) {
+    await page.getByLabel('UK mobile number').fill(patient.mobile);
+    await page.getByRole('radio', { name: 'Text message' }).check();
+  } else {
+    await page.getByLabel('Email address').fill(patient.email);
+    await page.getByRole('radio', { name: 'Email' }).check();
+  }
   await expect(page.getByLabel('Send the invitation now')).toBeChecked();
   await page.getByRole('button', { name: 'Book consultation' }).click();
   await expect(page).toHaveURL(/\/consultations\/[0-9a-f]{32}$/);
@@ -127,6 +140,23 @@ export async function invitationLink(id, { timeout = 20_000 } = {}) {
     }, { timeout, message: `an invitation for consultation ${id} on Haven's standard output` })
     .not.toBeNull();
   return link;
+}
+
+/**
+ * The newest one-time code the console channel printed for the patient of consultation
+ * `id`, waiting for the outbox worker to send it.
+ */
+export async function oneTimeCode(id, { timeout = 20_000 } = {}) {
+  const pattern = new RegExp(`^One-time code for patient of consultation ${id}: (\\d{6})$`);
+  let code = null;
+  await expect
+    .poll(() => {
+      const found = stdoutOf().map((l) => l.match(pattern)).filter(Boolean);
+      code = found.length ? found[found.length - 1][1] : null;
+      return code;
+    }, { timeout, message: `a one-time code for consultation ${id} on Haven's standard output` })
+    .not.toBeNull();
+  return code;
 }
 
 /**
@@ -188,12 +218,20 @@ export function watch(page, who, errors) {
   return page;
 }
 
-/** On the landing page of a link: confirms name and date of birth; lands on the check page. */
-export async function enterDetails(page, { name, dob }) {
+/**
+ * On the landing page of a link: confirms name and date of birth; lands on the check page,
+ * or with `code` on the page asking for the one-time code.
+ */
+export async function enterDetails(page, { name, dob }, { code = false } = {}) {
   await page.getByLabel('Your full name').fill(name);
   const group = page.getByRole('group', { name: 'Your date of birth' });
   for (const [i, part] of ['Day', 'Month', 'Year'].entries()) await group.getByLabel(part).fill(dob[i]);
   await page.getByRole('button', { name: 'Continue' }).click();
+  if (code) {
+    await expect(page).toHaveURL(/\/join\/[A-Za-z0-9_-]+\/code$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Enter the code we sent you');
+    return;
+  }
   await expect(page).toHaveURL(/\/join\/[A-Za-z0-9_-]+\/check$/);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Check your camera, microphone and connection');
 }

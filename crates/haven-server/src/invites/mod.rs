@@ -18,6 +18,7 @@
 //! status codes and error types only.
 
 pub mod callbacks;
+pub mod code;
 pub mod notify;
 pub mod ops;
 pub mod smtp;

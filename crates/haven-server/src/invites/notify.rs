@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::transport::{Invitation, SendError};
+use super::transport::{CodeText, Invitation, SendError};
 
 /// Notify's production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.notifications.service.gov.uk";
@@ -160,8 +160,32 @@ impl NotifyClient {
             "when": invitation.when,
             "link": invitation.link.as_str(),
         });
-        // The reference is our message id: opaque, never personal data.
-        let reference = invitation.reference.as_str();
+        self.post(to, personalisation, invitation.reference.as_str())
+            .await
+    }
+
+    /// Sends a one-time code by text message; returns Notify's id for it.
+    pub async fn send_code(
+        &self,
+        to: Recipient<'_>,
+        text: &CodeText<'_>,
+    ) -> Result<String, SendError> {
+        let personalisation = json!({
+            "code": text.code.as_str(),
+            "clinic": text.clinic,
+            "organisation": text.organisation,
+        });
+        self.post(to, personalisation, text.reference.as_str())
+            .await
+    }
+
+    /// One notification; `reference` is our message id: opaque, never personal data.
+    async fn post(
+        &self,
+        to: Recipient<'_>,
+        personalisation: serde_json::Value,
+        reference: &str,
+    ) -> Result<String, SendError> {
         let (path, body) = match to {
             Recipient::Sms {
                 phone_number,

@@ -1,11 +1,12 @@
-//! The ways an invitation leaves Haven: the console (local use), GOV.UK Notify (text
+//! The ways an invitation (or a one-time code) leaves Haven: the console (local use), GOV.UK Notify (text
 //! message or email) and SMTP (email). Each takes the same [`Invitation`] and answers with
 //! the provider's id or a [`SendError`] saying whether to try again.
 
 use std::sync::{Arc, Mutex};
 
 use haven_domain::consultation::{AttendeeRole, Contact};
-use haven_domain::{ConsultationId, MessageId};
+use haven_domain::identity_code::OneTimeCode;
+use haven_domain::{ConsultationId, MessageId, UkMobile};
 use haven_store::consultations::Attendee;
 use haven_store::outbox::Channel;
 
@@ -29,6 +30,22 @@ pub struct Invitation<'a> {
     pub when: &'a str,
     /// Their own link.
     pub link: &'a JoinLink,
+    /// Our message id, given to the provider as its reference.
+    pub reference: &'a MessageId,
+}
+
+/// What a one-time code message says: the code and who it is from, nothing else.
+pub struct CodeText<'a> {
+    /// The code; only the provider (or standard output for the console) sees it.
+    pub code: &'a OneTimeCode,
+    /// Who it is for, in the consultation (the console line names it; messages do not).
+    pub role: AttendeeRole,
+    /// The consultation (the console line names it; messages do not).
+    pub consultation: &'a ConsultationId,
+    /// The clinic's name.
+    pub clinic: &'a str,
+    /// The organisation's name.
+    pub organisation: &'a str,
     /// Our message id, given to the provider as its reference.
     pub reference: &'a MessageId,
 }
@@ -102,6 +119,8 @@ pub enum Transport {
         sms_template: Option<String>,
         /// The email template id, if emails are configured.
         email_template: Option<String>,
+        /// The one-time code template id, if codes are configured.
+        code_template: Option<String>,
     },
     /// An SMTP server.
     Smtp(SmtpSender),
@@ -117,11 +136,13 @@ impl Transport {
                 base_url,
                 sms_template,
                 email_template,
+                code_template,
                 ..
             }) => Transport::Notify {
                 client: NotifyClient::new(api_key.clone(), base_url),
                 sms_template: sms_template.clone(),
                 email_template: email_template.clone(),
+                code_template: code_template.clone(),
             },
             InviteChannel::Smtp(settings) => Transport::Smtp(SmtpSender::new(settings)?),
         })
@@ -181,6 +202,56 @@ impl Transport {
             }
             (Transport::Smtp(_), Contact::Sms) => Err(SendError::fail(
                 "a text message needs GOV.UK Notify, and this server sends only email (SMTP)",
+            )),
+        }
+    }
+
+    /// Whether this transport can send a one-time code by text message; checked before a
+    /// code is drawn.
+    pub fn check_code(&self) -> Result<(), SendError> {
+        match self {
+            Transport::Console(_) => Ok(()),
+            Transport::Notify { code_template, .. } => code_template
+                .as_ref()
+                .map(|_| ())
+                .ok_or_else(|| SendError::fail("no Notify one-time code template is configured")),
+            Transport::Smtp(_) => Err(SendError::fail(
+                "a one-time code goes by text message, which needs GOV.UK Notify; this server sends only email (SMTP)",
+            )),
+        }
+    }
+
+    /// Sends a one-time code by text message to `mobile`; returns the provider's id, if it
+    /// gives one.
+    pub async fn send_code(
+        &self,
+        mobile: &UkMobile,
+        text: &CodeText<'_>,
+    ) -> Result<Option<String>, SendError> {
+        self.check_code()?;
+        match self {
+            Transport::Console(out) => {
+                out.print(format!(
+                    "One-time code for {} of consultation {}: {}",
+                    text.role,
+                    text.consultation,
+                    text.code.as_str()
+                ));
+                Ok(None)
+            }
+            Transport::Notify {
+                client,
+                code_template: Some(template_id),
+                ..
+            } => {
+                let to = Recipient::Sms {
+                    phone_number: mobile.e164(),
+                    template_id,
+                };
+                client.send_code(to, text).await.map(Some)
+            }
+            Transport::Notify { .. } | Transport::Smtp(_) => Err(SendError::fail(
+                "no way to send a text message is configured",
             )),
         }
     }

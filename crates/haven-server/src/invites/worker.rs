@@ -12,11 +12,12 @@ use haven_domain::audit::Actor;
 use haven_domain::consultation::{Event, Status};
 use haven_domain::time::{Duration, OffsetDateTime};
 use haven_domain::uk_time;
-use haven_store::outbox::OutboxMessage;
+use haven_store::consultations::{Attendee, Consultation};
+use haven_store::outbox::{OutboxMessage, Purpose};
 use haven_store::{Store, Tx};
 use tokio::task::JoinHandle;
 
-use super::transport::{Invitation, Transport};
+use super::transport::{Invitation, SendError, Transport};
 use super::{link_expiry, mint_link};
 use crate::ops::Context;
 use crate::{AppState, Error};
@@ -57,7 +58,7 @@ pub struct StepReport {
     pub failed: usize,
 }
 
-enum Outcome {
+pub(super) enum Outcome {
     Sent,
     Retried,
     Failed,
@@ -65,12 +66,43 @@ enum Outcome {
     Skipped,
 }
 
+/// How far a message's own part of delivery went: finished early (given up, or claimed by
+/// another worker), or handed to the transport with this result.
+pub(super) enum Tried {
+    Done(Outcome),
+    Sent(Result<Option<String>, SendError>),
+}
+
+/// The audit actions and log wording for each purpose.
+struct Labels {
+    sent: &'static str,
+    failed: &'static str,
+    noun: &'static str,
+}
+
+impl Labels {
+    fn of(purpose: Purpose) -> Labels {
+        match purpose {
+            Purpose::Invite => Labels {
+                sent: "invite.sent",
+                failed: "invite.failed",
+                noun: "invitation",
+            },
+            Purpose::Code => Labels {
+                sent: "identity_code.sent",
+                failed: "identity_code.failed",
+                noun: "one-time code",
+            },
+        }
+    }
+}
+
 /// Delivers due invitations through one transport.
 #[derive(Clone)]
 pub struct Worker {
-    store: Store,
+    pub(super) store: Store,
     public_url: String,
-    transport: Transport,
+    pub(super) transport: Transport,
 }
 
 impl Worker {
@@ -126,20 +158,84 @@ impl Worker {
             let reason = format!("the {} channel is not configured on this server", m.channel);
             return self.give_up(m, &reason, now).await;
         }
-        if let Err(e) = self.transport.check(&attendee) {
-            return self.give_up(m, &e.reason, now).await;
+        let tried = match m.purpose {
+            Purpose::Invite => self.send_invite(m, &attendee, &consultation, now).await?,
+            Purpose::Code => super::code::send(self, m, &attendee, &consultation, now).await?,
+        };
+        let result = match tried {
+            Tried::Done(outcome) => return Ok(outcome),
+            Tried::Sent(result) => result,
+        };
+        let attempts = m.attempts + 1;
+        let what = Labels::of(m.purpose);
+
+        let mut tx = self.store.begin().await?;
+        let outcome = match result {
+            Ok(provider_ref) => {
+                let provider_ref = provider_ref.filter(|r| !r.is_empty());
+                tx.mark_sent(org, &m.id, provider_ref.as_deref(), now)
+                    .await?;
+                let mut detail = format!("message {} by {}", m.id, m.channel);
+                // The first invitation sent is what makes a booked consultation "invited".
+                if consultation.status == Status::Booked && m.purpose == Purpose::Invite {
+                    match tx
+                        .transition(org, &consultation.id, Event::Invite, now)
+                        .await
+                    {
+                        Ok((before, after)) if before != after => {
+                            detail += &format!("; consultation {before} -> {after}");
+                        }
+                        Ok(_) | Err(haven_store::Error::Refused(_)) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                audit(&mut tx, m, what.sent, &detail, now).await?;
+                tracing::info!(message = %m.id, channel = %m.channel, "{} sent", what.noun);
+                Outcome::Sent
+            }
+            Err(e) if e.retry && attempts < MAX_ATTEMPTS => {
+                let at = now + backoff(attempts);
+                tx.mark_retry(org, &m.id, &e.reason, at, now).await?;
+                tracing::info!(message = %m.id, attempts, reason = %e.reason, "{} to be tried again", what.noun);
+                Outcome::Retried
+            }
+            Err(e) => {
+                let reason = if e.retry {
+                    format!("gave up after {attempts} tries; the last: {}", e.reason)
+                } else {
+                    e.reason
+                };
+                fail(&mut tx, m, &reason, now).await?;
+                Outcome::Failed
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Claims an invitation, mints its link and sends it.
+    async fn send_invite(
+        &self,
+        m: &OutboxMessage,
+        attendee: &Attendee,
+        consultation: &Consultation,
+        now: OffsetDateTime,
+    ) -> Result<Tried, Error> {
+        let org = &m.org_id;
+        if let Err(e) = self.transport.check(attendee) {
+            return self.give_up(m, &e.reason, now).await.map(Tried::Done);
         }
         let policy = self.store.org(org).await?.policy;
         let expires_at = link_expiry(&policy, consultation.starts_at, now);
         if expires_at <= now {
             let reason = "the appointment day is over, so the link would not work";
-            return self.give_up(m, reason, now).await;
+            return self.give_up(m, reason, now).await.map(Tried::Done);
         }
         let clinic = self.store.clinic(org, &consultation.clinic_id).await?;
 
         let mut tx = self.store.begin().await?;
         if !tx.claim_message(m, now, now + LEASE).await? {
-            return Ok(Outcome::Skipped);
+            return Ok(Tried::Done(Outcome::Skipped));
         }
         let link = mint_link(
             &mut tx,
@@ -163,54 +259,12 @@ impl Worker {
             link: &link,
             reference: &m.id,
         };
-        let result = self.transport.send(&attendee, &invitation).await;
-        let attempts = m.attempts + 1;
-
-        let mut tx = self.store.begin().await?;
-        let outcome = match result {
-            Ok(provider_ref) => {
-                let provider_ref = provider_ref.filter(|r| !r.is_empty());
-                tx.mark_sent(org, &m.id, provider_ref.as_deref(), now)
-                    .await?;
-                let mut detail = format!("message {} by {}", m.id, m.channel);
-                // The first invitation sent is what makes a booked consultation "invited".
-                if consultation.status == Status::Booked {
-                    match tx
-                        .transition(org, &consultation.id, Event::Invite, now)
-                        .await
-                    {
-                        Ok((before, after)) if before != after => {
-                            detail += &format!("; consultation {before} -> {after}");
-                        }
-                        Ok(_) | Err(haven_store::Error::Refused(_)) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                audit(&mut tx, m, "invite.sent", &detail, now).await?;
-                tracing::info!(message = %m.id, channel = %m.channel, "invitation sent");
-                Outcome::Sent
-            }
-            Err(e) if e.retry && attempts < MAX_ATTEMPTS => {
-                let at = now + backoff(attempts);
-                tx.mark_retry(org, &m.id, &e.reason, at, now).await?;
-                tracing::info!(message = %m.id, attempts, reason = %e.reason, "invitation to be tried again");
-                Outcome::Retried
-            }
-            Err(e) => {
-                let reason = if e.retry {
-                    format!("gave up after {attempts} tries; the last: {}", e.reason)
-                } else {
-                    e.reason
-                };
-                fail(&mut tx, m, &reason, now).await?;
-                Outcome::Failed
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        Ok(Tried::Sent(
+            self.transport.send(attendee, &invitation).await,
+        ))
     }
 
-    async fn give_up(
+    pub(super) async fn give_up(
         &self,
         m: &OutboxMessage,
         reason: &str,
@@ -238,9 +292,10 @@ async fn fail(
     now: OffsetDateTime,
 ) -> Result<(), Error> {
     if tx.mark_failed(&m.org_id, &m.id, reason, now).await? {
+        let what = Labels::of(m.purpose);
         let detail = format!("message {}: {reason}", m.id);
-        audit(tx, m, "invite.failed", &detail, now).await?;
-        tracing::warn!(message = %m.id, %reason, "invitation failed");
+        audit(tx, m, what.failed, &detail, now).await?;
+        tracing::warn!(message = %m.id, %reason, "{} failed", what.noun);
     }
     Ok(())
 }

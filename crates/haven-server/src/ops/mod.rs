@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admission;
 pub mod audit_log;
 pub mod booking;
+pub mod identity_code;
 pub mod orgs;
 pub mod signin;
 pub mod transfer;

@@ -1,5 +1,5 @@
 //! The clinician's side of a live consultation: who is waiting (with what they entered
-//! beside what was booked), the admission checklist, the call, hold, back to waiting, and
+//! beside what was booked, and whether they passed the one-time code), the admission checklist, the call, hold, back to waiting, and
 //! notices to people waiting.
 
 use axum::extract::{Path, State};
@@ -8,12 +8,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use haven_domain::audit::Actor;
+use haven_domain::identity_code::CodeStatus;
 use haven_domain::{AttendeeId, ConsultationId, Role, uk_time};
 use haven_store::consultations::{Attendee, Consultation};
 use maud::{Markup, html};
 
 use crate::ops::Context;
 use crate::ops::admission::{Checklist, Move, admit, move_attendee, notify_waiting};
+use crate::ops::identity_code::{describe, status as code_status};
 use crate::pages::call::{CallRole, call_panel};
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, FormData, SignedIn, Staff};
@@ -181,8 +183,7 @@ async fn call(
 
 fn admit_page(
     who: &SignedIn,
-    c: &Consultation,
-    a: &Attendee,
+    (c, a, code): (&Consultation, &Attendee, CodeStatus),
     values: &FormData,
     errors: &FieldErrors,
 ) -> Markup {
@@ -211,6 +212,13 @@ fn admit_page(
                     td { (booked.map_or("—".to_owned(), |b| b.dob.iso())) }
                     td { (entered.map_or("Not entered".to_owned(), |e| e.dob.iso())) }
                     td class="match" { @if dob_matches { "Matches" } @else { strong { "Does not match — ask them" } } }
+                }
+                tr id="code-status" {
+                    th scope="row" { "One-time code" }
+                    td colspan="3" {
+                        @if matches!(code, CodeStatus::Passed(_) | CodeStatus::NotRequired) { (describe(code)) }
+                        @else { strong { (describe(code)) } }
+                    }
                 }
             }
         }
@@ -255,10 +263,16 @@ async fn admit_form(
 ) -> Result<Markup, Error> {
     clinician(&who)?;
     let (c, a) = load(&state, &who, &id, &attendee).await?;
+    let code = code_status(&state.store, &who.org.id, &a).await?;
     Ok(layout(
         "Check identity and admit",
         Some(&who),
-        admit_page(&who, &c, &a, &FormData::default(), &FieldErrors::default()),
+        admit_page(
+            &who,
+            (&c, &a, code),
+            &FormData::default(),
+            &FieldErrors::default(),
+        ),
     ))
 }
 
@@ -280,15 +294,18 @@ async fn admit_submit(
     let ctx = ctx(&state, &who, &client);
     match admit(&state, &ctx, &who.org.id, &c.id, &a.id, &checklist).await {
         Ok(()) => Ok(Redirect::to(&format!("/consultations/{}/call", c.id)).into_response()),
-        Err(Error::Invalid(errors)) => Ok((
-            StatusCode::BAD_REQUEST,
-            layout(
-                "Check identity and admit",
-                Some(&who),
-                admit_page(&who, &c, &a, &values, &errors),
-            ),
-        )
-            .into_response()),
+        Err(Error::Invalid(errors)) => {
+            let code = code_status(&state.store, &who.org.id, &a).await?;
+            Ok((
+                StatusCode::BAD_REQUEST,
+                layout(
+                    "Check identity and admit",
+                    Some(&who),
+                    admit_page(&who, (&c, &a, code), &values, &errors),
+                ),
+            )
+                .into_response())
+        }
         Err(e) => Err(e),
     }
 }

@@ -300,6 +300,10 @@ async fn show(
     let c = state.store.consultation(org, &id).await?;
     let people = state.store.attendees(org, &id).await?;
     let messages = state.store.messages_for_consultation(org, &id).await?;
+    let mut codes = Vec::with_capacity(people.len());
+    for a in &people {
+        codes.push(crate::ops::identity_code::status(&state.store, org, a).await?);
+    }
     let clinic = state.store.clinic(org, &c.clinic_id).await?;
     let clinician = match &c.clinician_id {
         Some(u) => Some(state.store.user(org, u).await?.name),
@@ -330,12 +334,15 @@ async fn show(
             }
             h2 { "People invited" }
             @if people.is_empty() { p { "Nobody is invited yet." } }
-            @for a in &people {
+            @for (a, code) in people.iter().zip(&codes) {
                 @let latest = messages.iter().rev().find(|m| m.attendee_id == a.id);
                 section class="attendee" aria-labelledby={ "attendee-" (a.id) } {
                     h3 id={ "attendee-" (a.id) } { (a.name.as_str()) " (" (a.role.as_str()) ")" }
                     p class="invite-status" data-attendee=(a.id) {
                         "Invitation: " (latest.map_or("not sent".to_owned(), status_text))
+                    }
+                    @if *code != haven_domain::identity_code::CodeStatus::NotRequired {
+                        p class="code-status" { "One-time code: " (crate::ops::identity_code::describe(*code)) }
                     }
                     @if !c.status.is_final() {
                         form method="post" action={ "/consultations/" (c.id) "/attendees/" (a.id) "/resend" } {

@@ -1,6 +1,7 @@
 //! The patient's way in: `GET /join/{token}` says, in plain language, who the appointment
 //! is with and when, what happens, that joining means agreeing to be seen and heard, and
-//! to find a private place; the person then confirms their name and date of birth. No
+//! to find a private place; the person then confirms their name and date of birth (and,
+//! where the organisation asks for it, enters a code sent to their phone: `join_code`). No
 //! account, no app. A bad or expired link gets a page that says what to do, and many bad
 //! links from one address are slowed down.
 
@@ -11,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use haven_domain::consultation::{ChildAttendance, JourneyStep};
+use haven_domain::identity_code::CodeStatus;
 use haven_domain::throttle::{WINDOW, lockout, minutes_to_wait};
 use haven_domain::{DateOfBirth, PersonName, uk_time};
 use haven_store::invites::Invite;
@@ -18,6 +20,7 @@ use maud::{Markup, html};
 
 use crate::error::capitalise;
 use crate::invites::token_hash;
+use crate::ops::identity_code;
 use crate::pages::form::date_parts;
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, CsrfToken, FormData};
@@ -29,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/join/{token}", get(landing).post(confirm))
         .route("/join/{token}/check", get(check))
         .route("/privacy", get(privacy))
+        .merge(super::join_code::routes())
 }
 
 /// Looks up a link, counting a miss against the caller's address: guessing links is
@@ -80,7 +84,7 @@ pub(crate) async fn invite_or_page(
     }
 }
 
-fn dead_link_page(title: &str, reason: &str) -> Markup {
+pub(super) fn dead_link_page(title: &str, reason: &str) -> Markup {
     layout(
         title,
         None,
@@ -155,6 +159,10 @@ async fn landing_page(
         None => None,
     };
     let child = c.patient.as_ref().and_then(|p| p.child_attendance);
+    let code_step = !matches!(
+        identity_code::status(&state.store, &c.org_id, &invite.attendee).await?,
+        CodeStatus::NotRequired | CodeStatus::NoMobile
+    );
     Ok(layout(
         "Your video appointment",
         None,
@@ -169,7 +177,7 @@ async fn landing_page(
             }
             h2 { "What will happen" }
             ol {
-                li { "You confirm your name and date of birth." }
+                li { "You confirm your name and date of birth." @if code_step { " We then send a code by text message to your mobile phone, for you to enter." } }
                 li { "Haven checks your camera, microphone, speaker and connection, and tells you how to fix anything that does not work." }
                 li { "You wait in a virtual waiting room until the clinician is ready. They will check who you are before the consultation starts." }
             }
@@ -239,7 +247,10 @@ async fn confirm(
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("/join/{token}/check")).into_response())
+    let ctx = super::join_code::patient_ctx(&state, &client);
+    let code = identity_code::after_details(&state, &ctx, org, &invite.attendee).await?;
+    let next = if code.may_wait() { "check" } else { "code" };
+    Ok(Redirect::to(&format!("/join/{token}/{next}")).into_response())
 }
 
 /// The pre-call check and the waiting room: one page, one connection. Joining starts the
@@ -258,6 +269,13 @@ async fn check(
     };
     if invite.attendee.confirmed.is_none() {
         return Ok(Redirect::to(&format!("/join/{token}")).into_response());
+    }
+    let org = &invite.consultation.org_id;
+    if !identity_code::status(&state.store, org, &invite.attendee)
+        .await?
+        .may_wait()
+    {
+        return Ok(Redirect::to(&format!("/join/{token}/code")).into_response());
     }
     Ok(layout(
         "Check your camera and join the waiting room",

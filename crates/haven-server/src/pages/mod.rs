@@ -11,6 +11,7 @@ pub mod consultations;
 pub mod form;
 pub mod home;
 pub mod join;
+mod join_code;
 pub mod journey;
 pub mod precheck;
 pub mod setup;

@@ -102,6 +102,10 @@ pub enum LiveError {
     /// A staff member who is not a clinician tried to join a consultation.
     #[error("only clinicians join consultations")]
     NotClinician,
+    /// An invitation whose holder has not finished confirming who they are (the one-time
+    /// code, where the organisation asks for one).
+    #[error("confirm who you are on your link's page first, then join again")]
+    IdentityNotChecked,
     /// The database failed (the cause is logged, not shown).
     #[error("the server could not check this just now; try again")]
     Store(String),
@@ -259,6 +263,14 @@ impl Live {
             .map_err(|e| LiveError::Store(e.to_string()))?
             .ok_or(LiveError::BadSeat)?;
         let org = invite.consultation.org_id.clone();
+        // The pages send people to the waiting room only once their code has passed; a
+        // socket opened straight away must not skip that step.
+        let code = crate::ops::identity_code::status(&self.store, &org, &invite.attendee)
+            .await
+            .map_err(|e| LiveError::Store(e.to_string()))?;
+        if !code.may_wait() {
+            return Err(LiveError::IdentityNotChecked);
+        }
         let hub = self.consultation_hub(&org, &invite.consultation.id)?;
         let attendee = invite.attendee.id.clone();
         let record = async {

@@ -254,6 +254,7 @@ impl Reader {
             LiveError::BadSeat
             | LiveError::NoRoom
             | LiveError::Unauthenticated
+            | LiveError::IdentityNotChecked
             | LiveError::NotClinician => (ErrorCode::Unauthenticated, Close::UNAUTHENTICATED),
             LiveError::Store(ref cause) => {
                 tracing::error!(error = %cause, "a join could not be checked");

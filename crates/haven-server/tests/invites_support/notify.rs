@@ -25,10 +25,13 @@ pub const API_KEY: &str =
     "haven-test-key-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
 pub const SMS_TEMPLATE: &str = "8a4a5c6e-6f2b-4a0e-9d57-1f0f4c9a7d11";
 pub const EMAIL_TEMPLATE: &str = "c2e7f1a9-3b4d-4e5f-8a6b-7c8d9e0f1a2b";
+pub const CODE_TEMPLATE: &str = "5d0c8b7a-1e2f-4a3b-9c4d-6e7f8a9b0c1d";
 
 /// The templates' text, as a service would write them in Notify.
 const SMS_TEXT: &str =
     "Hello ((first_name)), your video appointment with ((clinic)) is on ((when)). Join: ((link))";
+const CODE_TEXT: &str = "((code)) is your code for your video appointment with ((clinic)), \
+     ((organisation)). It works for 10 minutes. Do not share it.";
 const EMAIL_TEXT: &str = "Hello ((first_name)),\n\nYour video appointment with ((clinic)) is on \
      ((when)).\n\nJoin with this link: ((link))";
 
@@ -117,8 +120,7 @@ async fn sms(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> R
         &body,
         &fields,
         "phone_number",
-        SMS_TEMPLATE,
-        SMS_TEXT,
+        &[(SMS_TEMPLATE, SMS_TEXT), (CODE_TEMPLATE, CODE_TEXT)],
     )
 }
 
@@ -137,8 +139,7 @@ async fn email(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
         &body,
         &fields,
         "email_address",
-        EMAIL_TEMPLATE,
-        EMAIL_TEXT,
+        &[(EMAIL_TEMPLATE, EMAIL_TEXT)],
     )
 }
 
@@ -157,8 +158,7 @@ fn handle(
     raw: &[u8],
     allowed: &[&str],
     recipient: &str,
-    template: &str,
-    text: &str,
+    templates: &[(&str, &str)],
 ) -> Response {
     let header = |name| {
         headers
@@ -177,8 +177,7 @@ fn handle(
         &body,
         allowed,
         recipient,
-        template,
-        text,
+        templates,
     );
     let id = (status == 201).then(|| answer["id"].as_str().unwrap().to_string());
     s.requests.lock().unwrap().push(Recorded {
@@ -201,8 +200,7 @@ fn answer(
     body: &Value,
     allowed: &[&str],
     recipient: &str,
-    template: &str,
-    text: &str,
+    templates: &[(&str, &str)],
 ) -> (u16, Value) {
     if !authorization
         .as_deref()
@@ -236,9 +234,12 @@ fn answer(
         let message = format!("Additional properties are not allowed ({extra} was unexpected)");
         return error(400, "ValidationError", &message);
     }
-    if fields["template_id"] != template {
+    let Some(&(template, text)) = templates
+        .iter()
+        .find(|(id, _)| fields["template_id"] == *id)
+    else {
         return error(400, "BadRequestError", "Template not found");
-    }
+    };
     let empty = json!({});
     let personalisation = fields.get("personalisation").unwrap_or(&empty);
     let Some(values) = personalisation.as_object() else {
@@ -249,7 +250,7 @@ fn answer(
         );
     };
     let mut content = text.to_string();
-    for placeholder in ["first_name", "clinic", "when", "link"] {
+    for placeholder in placeholders(text) {
         let Some(value) = values.get(placeholder).and_then(Value::as_str) else {
             return error(
                 400,
@@ -292,6 +293,14 @@ fn answer(
     )
 }
 
+/// The `((name))` placeholders of a template's text, as Notify finds them.
+fn placeholders(text: &str) -> Vec<&str> {
+    text.split("((")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("))").map(|(name, _)| name))
+        .collect()
+}
+
 /// A random (version 4) UUID, as Notify gives each notification.
 fn uuid() -> String {
     let mut b: [u8; 16] = rand::random();
@@ -312,8 +321,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Sets Haven's invitations to go through Notify at `base_url` with the test key and both
-/// templates, and receipts to need `callback_token`.
+/// Sets Haven's invitations to go through Notify at `base_url` with the test key and the
+/// three templates, and receipts to need `callback_token`.
 pub fn use_notify(config: &mut haven_server::Config, base_url: &str, callback_token: Option<&str>) {
     use haven_server::invites::CallbackToken;
     use haven_server::invites::notify::NotifyApiKey;
@@ -322,6 +331,7 @@ pub fn use_notify(config: &mut haven_server::Config, base_url: &str, callback_to
         base_url: base_url.to_string(),
         sms_template: Some(SMS_TEMPLATE.to_string()),
         email_template: Some(EMAIL_TEMPLATE.to_string()),
+        code_template: Some(CODE_TEMPLATE.to_string()),
         callback_token: callback_token.map(|t| CallbackToken::parse(t).unwrap()),
     });
 }

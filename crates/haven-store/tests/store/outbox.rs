@@ -17,7 +17,7 @@ use time::macros::date;
 use crate::common::{T0, connect, id, new_org};
 
 /// A consultation with one patient invited by text message; returns both ids.
-async fn booked(store: &Store, org: &OrgId) -> (ConsultationId, AttendeeId) {
+pub async fn booked(store: &Store, org: &OrgId) -> (ConsultationId, AttendeeId) {
     let clinic = id(ClinicId::from_random);
     let consultation = id(ConsultationId::from_random);
     let attendee = id(AttendeeId::from_random);
