@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::consultations::routes())
         .merge(pages::join::routes())
         .merge(pages::admit::routes())
+        .merge(pages::meetings::routes())
         .merge(pages::audit::routes())
         .merge(signal::routes())
         .route("/assets/{*path}", get(asset))

@@ -194,6 +194,7 @@ async fn policy_changes_name_each_changed_field() {
                 ("invite_lifetime", "hours"),
                 ("hours", "48"),
                 ("identity_check", "name_dob"),
+                ("consultation_limit", "90"),
             ],
         )
         .await;
@@ -219,6 +220,7 @@ async fn policy_changes_name_each_changed_field() {
                     ("invite_lifetime", "hours"),
                     ("hours", hours),
                     ("identity_check", "name_dob_sms"),
+                    ("consultation_limit", "90"),
                 ],
             )
             .await;

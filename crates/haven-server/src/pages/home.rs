@@ -19,6 +19,7 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
     let ids = state.store.user_clinics(&who.org.id, &who.user.id).await?;
     let clinics = state.store.clinics(&who.org.id).await?;
     let mine: Vec<_> = clinics.iter().filter(|c| ids.contains(&c.id)).collect();
+    let meetings = crate::pages::meetings::upcoming(&state, &who).await?;
     Ok(layout(
         "Home",
         Some(&who),
@@ -31,6 +32,7 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
             } @else {
                 ul { @for c in &mine { li { (c.name.as_str()) } } }
             }
+            (meetings)
             h2 { "Calls" }
             p { "Try a video call: open a test room, then invite a colleague or a second tab." }
             form method="post" action="/rooms/test" {

@@ -11,6 +11,8 @@ pub mod consultations;
 pub mod form;
 pub mod home;
 pub mod join;
+pub mod meetings;
+pub mod policy;
 pub mod setup;
 pub mod signin;
 

@@ -175,6 +175,7 @@ impl Harness {
                 mobile: is_patient.then_some(&mobile),
                 email: Some(if is_patient { &email } else { &carer_email }),
                 contact,
+                user_id: None,
             };
             tx.add_attendee(&org, &consultation, &new, self.now())
                 .await

@@ -6,6 +6,7 @@ mod concurrency;
 mod conflicts;
 mod consultations;
 mod crash;
+mod meetings;
 mod outbox;
 mod parity;
 mod times;
