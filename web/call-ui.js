@@ -53,6 +53,7 @@ class CallPage {
     this.endCall = maybeButton('end-call');
     this.waiting = byId('call-waiting', HTMLElement);
     this.notice = byId('call-notice', HTMLElement);
+    this.ending = byId('call-ending', HTMLElement);
     this.signal = new Signal(socketUrl(), what);
     // A diagnostic switch (also used by the tests): only TURN relays, as if UDP and TCP
     // to the media server were blocked.
@@ -116,6 +117,10 @@ class CallPage {
     s.on('notice', ({ text }) => {
       this.notice.textContent = `Message from the clinic: ${text}`;
       this.notice.hidden = false;
+    });
+    s.on('ending_soon', ({ text }) => {
+      this.ending.textContent = `${text}.`;
+      this.ending.hidden = false;
     });
     s.on('audio_only', ({ reason }) => {
       this.tiles.setAudioOnly(true);
@@ -235,6 +240,7 @@ class CallPage {
     this.call.close();
     this.tiles.clear();
     this.live.hidden = true;
+    this.ending.hidden = true;
     byId('call-start', HTMLElement).hidden = true;
     this.root.dataset.state = 'ended';
     byId('call-ended-reason', HTMLElement).textContent = reason;

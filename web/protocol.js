@@ -46,6 +46,7 @@
  * @property {QualityReport} quality
  * @property {{stage: 'waiting' | 'admitted' | 'held'}} stage where this client is in a consultation
  * @property {{text: string}} notice a message from the clinic to someone waiting
+ * @property {{minutes: number, text: string}} ending_soon the consultation ends by its time limit soon
  * @property {{reason: string}} ejected
  * @property {{reason: string}} ended
  * @property {{code: string, message: string}} error
@@ -161,6 +162,9 @@ export class Signal extends EventTarget {
         break;
       case 'notice':
         this.emit('notice', { text: String(msg.text ?? '') });
+        break;
+      case 'ending_soon':
+        this.emit('ending_soon', { minutes: Number(msg.minutes), text: String(msg.text ?? '') });
         break;
       case 'audio_only':
         this.emit('audio_only', { reason: msg.reason });

@@ -58,7 +58,7 @@ pub use name::{ClinicName, OrgName, PersonName};
 pub use nhs::NhsNumber;
 pub use password::{Password, PasswordHash, PasswordRejection};
 pub use phone::UkMobile;
-pub use policy::{IdentityCheck, InviteLifetime, OrgPolicy, PolicyChange};
+pub use policy::{ConsultationLimit, IdentityCheck, InviteLifetime, OrgPolicy, PolicyChange};
 pub use role::{Role, Roles};
 pub use session::{Expiry, SessionTimeouts};
 pub use totp::TotpSecret;

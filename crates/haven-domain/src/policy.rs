@@ -130,6 +130,52 @@ impl fmt::Display for InviteLifetime {
     }
 }
 
+/// How long a consultation may run once it has started before it ends by itself, in
+/// whole minutes from 15 to 240 (default 90). Everyone in the call is warned
+/// [`ConsultationLimit::WARNING_MINUTES`] minutes before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConsultationLimit(u16);
+
+impl ConsultationLimit {
+    /// The shortest limit: long enough for the warning to come after the start.
+    pub const MIN_MINUTES: u16 = 15;
+    /// The longest limit: four hours.
+    pub const MAX_MINUTES: u16 = 240;
+    /// How long before the end everyone is warned.
+    pub const WARNING_MINUTES: u16 = 5;
+
+    /// A limit of `minutes`, if within 15 to 240.
+    pub fn minutes(minutes: u16) -> Result<Self, Error> {
+        if (Self::MIN_MINUTES..=Self::MAX_MINUTES).contains(&minutes) {
+            Ok(ConsultationLimit(minutes))
+        } else {
+            Err(Error::InvalidPolicy {
+                field: "consultation time limit",
+                reason: "must be a whole number of minutes from 15 to 240",
+            })
+        }
+    }
+
+    /// Text as typed into a form: digits only, surrounding spaces ignored.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let s = s.trim();
+        let canonical = !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
+        let minutes = if canonical { s.parse().ok() } else { None };
+        Self::minutes(minutes.unwrap_or(0))
+    }
+
+    /// The limit in minutes.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Default for ConsultationLimit {
+    fn default() -> Self {
+        ConsultationLimit(90)
+    }
+}
+
 /// The settings an organisation's administrators control.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgPolicy {
@@ -145,6 +191,8 @@ pub struct OrgPolicy {
     pub invite_lifetime: InviteLifetime,
     /// How patients prove who they are.
     pub identity_check: IdentityCheck,
+    /// How long a consultation may run before it ends by itself.
+    pub consultation_limit: ConsultationLimit,
 }
 
 impl Default for OrgPolicy {
@@ -156,6 +204,7 @@ impl Default for OrgPolicy {
             chat_retained: false,
             invite_lifetime: InviteLifetime::AppointmentDay,
             identity_check: IdentityCheck::NameAndDateOfBirth,
+            consultation_limit: ConsultationLimit::default(),
         }
     }
 }
@@ -186,7 +235,7 @@ impl OrgPolicy {
     /// Every setting as (name, stored form). Destructuring makes adding a
     /// field without adding it here a compile error, so no change can
     /// escape the audit log.
-    fn fields(&self) -> [(&'static str, String); 6] {
+    fn fields(&self) -> [(&'static str, String); 7] {
         let OrgPolicy {
             mfa_required,
             recording_allowed,
@@ -194,6 +243,7 @@ impl OrgPolicy {
             chat_retained,
             invite_lifetime,
             identity_check,
+            consultation_limit,
         } = self;
         [
             ("mfa_required", mfa_required.to_string()),
@@ -202,6 +252,10 @@ impl OrgPolicy {
             ("chat_retained", chat_retained.to_string()),
             ("invite_lifetime", invite_lifetime.encode()),
             ("identity_check", identity_check.as_str().to_owned()),
+            (
+                "consultation_limit_minutes",
+                consultation_limit.get().to_string(),
+            ),
         ]
     }
 }
@@ -291,6 +345,37 @@ mod tests {
         assert!(!p.chat_retained);
         assert_eq!(p.invite_lifetime, InviteLifetime::AppointmentDay);
         assert_eq!(p.identity_check, IdentityCheck::NameAndDateOfBirth);
+        assert_eq!(p.consultation_limit.get(), 90);
+    }
+
+    #[test]
+    fn consultation_limit_accepts_15_to_240_minutes_only() {
+        for (input, expected) in [
+            ("15", Some(15)),
+            ("90", Some(90)),
+            (" 240 ", Some(240)),
+            ("14", None),
+            ("241", None),
+            ("0", None),
+            ("-30", None),
+            ("+30", None),
+            ("1.5", None),
+            ("", None),
+            ("sixty", None),
+            ("99999999999999999999", None),
+        ] {
+            let parsed = ConsultationLimit::parse(input).map(ConsultationLimit::get);
+            match expected {
+                Some(m) => assert_eq!(parsed, Ok(m), "{input:?}"),
+                None => {
+                    let err = parsed.expect_err(input);
+                    assert_eq!(
+                        err.to_string(),
+                        "consultation time limit must be a whole number of minutes from 15 to 240"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -323,5 +408,13 @@ mod tests {
             ..new.clone()
         };
         assert_eq!(old.changes(&everything).len(), 6);
+        let longer = OrgPolicy {
+            consultation_limit: ConsultationLimit::minutes(120).unwrap(),
+            ..old.clone()
+        };
+        assert_eq!(
+            old.changes(&longer),
+            [change("consultation_limit_minutes", "90", "120")]
+        );
     }
 }

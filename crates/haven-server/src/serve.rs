@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::admit::routes())
         .merge(pages::transfer::routes())
         .merge(pages::waiting::routes())
+        .merge(pages::meetings::routes())
         .merge(pages::audit::routes())
         .merge(signal::routes())
         .route("/assets/{*path}", get(asset))

@@ -196,6 +196,7 @@ async fn policy_changes_name_each_changed_field() {
                 ("invite_lifetime", "hours"),
                 ("hours", "48"),
                 ("identity_check", "name_dob"),
+                ("consultation_limit", "90"),
             ],
         )
         .await;
@@ -221,6 +222,7 @@ async fn policy_changes_name_each_changed_field() {
                     ("invite_lifetime", "hours"),
                     ("hours", hours),
                     ("identity_check", "name_dob_sms"),
+                    ("consultation_limit", "90"),
                 ],
             )
             .await;

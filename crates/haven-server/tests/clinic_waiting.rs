@@ -95,6 +95,7 @@ async fn booking(
         email: "",
         contact: "sms",
         child_attendance: "",
+        colleagues: &[],
     };
     let then = Then {
         invite: None,

@@ -65,6 +65,7 @@ async fn booked() -> Booked {
         email: "",
         contact: "sms",
         child_attendance: "",
+        colleagues: &[],
     };
     let then = Then {
         invite: None,

@@ -78,6 +78,7 @@ async fn booked_with(app: TestApp, check: IdentityCheck, mobile: &str) -> Booked
         },
         contact: if mobile.is_empty() { "email" } else { "sms" },
         child_attendance: "",
+        colleagues: &[],
     };
     let then = Then {
         invite: None,

@@ -35,6 +35,7 @@ async fn booked(app: &TestApp, org: &OrgId, dob: &str, child: &str) -> (Consulta
         email: "",
         contact: "sms",
         child_attendance: child,
+        colleagues: &[],
     };
     let then = Then {
         invite: None,

@@ -39,6 +39,7 @@ async fn booked(app: &TestApp, org: &OrgId, clinic: &str) -> Booked {
         email: "",
         contact: "sms",
         child_attendance: "",
+        colleagues: &[],
     };
     let then = Then {
         invite: None,

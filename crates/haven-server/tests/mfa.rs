@@ -217,6 +217,7 @@ async fn without_the_mfa_policy_a_password_is_enough() {
                 ("invite_lifetime", "appointment_day"),
                 ("hours", ""),
                 ("identity_check", "name_dob"),
+                ("consultation_limit", "90"),
             ],
         )
         .await;

@@ -69,6 +69,7 @@ async fn a_clinician_cannot_reach_administration_or_the_audit_log() {
             vec![
                 ("invite_lifetime", "appointment_day"),
                 ("identity_check", "name_dob"),
+                ("consultation_limit", "90"),
                 ("recording_allowed", "on"),
             ],
         ),

@@ -83,6 +83,9 @@ pub struct Attendee {
     pub created_at: OffsetDateTime,
     /// What they entered about themselves on joining, if they have.
     pub confirmed: Option<Confirmed>,
+    /// The staff member this is, for a colleague at a colleague meeting: they join with
+    /// their own sign-in, not a link.
+    pub user_id: Option<UserId>,
 }
 
 /// A person's own answers on joining, which the clinician compares with the booking.
@@ -130,14 +133,16 @@ pub struct NewAttendee<'a> {
     pub email: Option<&'a Email>,
     /// How to invite them.
     pub contact: Contact,
+    /// The staff member, for a colleague (who joins signed in, with no link).
+    pub user_id: Option<&'a UserId>,
 }
 
-const COLUMNS: &str = "id, org_id, clinic_id, clinician_id, kind, status, starts_at, \
+pub(crate) const COLUMNS: &str = "id, org_id, clinic_id, clinician_id, kind, status, starts_at, \
      patient_name, patient_dob, nhs_number, child_attendance, patient_location, outcome, \
      outcome_note, created_at, ended_at";
 
-const ATTENDEE_COLUMNS: &str = "id, consultation_id, role, name, mobile, email, contact, \
-     created_at, confirmed_name, confirmed_dob, confirmed_at";
+pub(crate) const ATTENDEE_COLUMNS: &str = "id, consultation_id, role, name, mobile, email, contact, \
+     created_at, confirmed_name, confirmed_dob, confirmed_at, user_id";
 
 /// Reads an optional stored column through a parser, naming the column if it is corrupt.
 fn optional<T, E: std::fmt::Display>(
@@ -158,7 +163,7 @@ fn required<T, E: std::fmt::Display>(
     parse(&row.try_get::<String, _>(col)?).map_err(|e| Error::corrupt(col, e))
 }
 
-fn consultation_from_row(row: &AnyRow) -> Result<Consultation> {
+pub(crate) fn consultation_from_row(row: &AnyRow) -> Result<Consultation> {
     Ok(Consultation {
         id: required(row, "id", ConsultationId::parse)?,
         org_id: required(row, "org_id", OrgId::parse)?,
@@ -184,7 +189,7 @@ fn consultation_from_row(row: &AnyRow) -> Result<Consultation> {
     })
 }
 
-fn attendee_from_row(row: &AnyRow) -> Result<Attendee> {
+pub(crate) fn attendee_from_row(row: &AnyRow) -> Result<Attendee> {
     Ok(Attendee {
         id: required(row, "id", AttendeeId::parse)?,
         consultation_id: required(row, "consultation_id", ConsultationId::parse)?,
@@ -202,6 +207,7 @@ fn attendee_from_row(row: &AnyRow) -> Result<Attendee> {
                 at: from_micros(row.try_get("confirmed_at")?),
             }),
         },
+        user_id: optional(row, "user_id", UserId::parse)?,
     })
 }
 
@@ -332,9 +338,19 @@ impl Tx {
         if owned.is_none() {
             return Err(Error::NotFound);
         }
+        if let Some(user) = new.user_id {
+            let staff = sqlx::query("SELECT 1 FROM users WHERE org_id = $1 AND id = $2")
+                .bind(org.as_str())
+                .bind(user.as_str())
+                .fetch_optional(self.conn())
+                .await?;
+            if staff.is_none() {
+                return Err(Error::NotFound);
+            }
+        }
         sqlx::query(
             "INSERT INTO attendees (id, consultation_id, org_id, role, name, mobile, email, \
-             contact, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             contact, created_at, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(new.id.as_str())
         .bind(consultation.as_str())
@@ -345,6 +361,7 @@ impl Tx {
         .bind(new.email.map(Email::as_str))
         .bind(new.contact.as_str())
         .bind(to_micros(now))
+        .bind(new.user_id.map(UserId::as_str))
         .execute(self.conn())
         .await?;
         Ok(())

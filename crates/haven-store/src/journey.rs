@@ -69,7 +69,8 @@ impl Tx {
 
 impl Store {
     /// The funnel of each clinic for the consultations starting in `[from, until)` (not
-    /// cancelled), by clinic id; clinics with no such consultation are left out.
+    /// cancelled), by clinic id; clinics with no such consultation are left out. Staff who
+    /// attend a colleague meeting signed in were not invited and are not counted.
     pub async fn funnels(
         &self,
         org: &OrgId,
@@ -81,7 +82,7 @@ impl Store {
              FROM consultations c JOIN attendees a ON a.consultation_id = c.id \
              LEFT JOIN journey_steps j ON j.attendee_id = a.id \
              WHERE c.org_id = $1 AND c.starts_at >= $2 AND c.starts_at < $3 \
-             AND c.status <> $4 ORDER BY c.clinic_id, a.id",
+             AND c.status <> $4 AND a.user_id IS NULL ORDER BY c.clinic_id, a.id",
         )
         .bind(org.as_str())
         .bind(to_micros(from))

@@ -8,8 +8,9 @@
 //! - [`Store`] is a pool of connections. Reads take `&Store`; every change happens in a
 //!   [`Tx`] (a database transaction) so that a change and the audit entry recording it are
 //!   committed together or not at all.
-//! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`], [`clinician`], [`journey`],
-//!   [`invites`], [`outbox`] and [`identity_codes`] add methods to `Store` and `Tx` for one
+//! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`] (and its colleague
+//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`] and [`identity_codes`]
+//!   add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
 //! - Times are stored as UTC microseconds since the Unix epoch.
@@ -22,6 +23,7 @@ mod error;
 pub mod identity_codes;
 pub mod invites;
 pub mod journey;
+mod meetings;
 pub mod orgs;
 pub mod outbox;
 pub mod testing;

@@ -2,7 +2,8 @@
 
 use haven_domain::time::OffsetDateTime;
 use haven_domain::{
-    ClinicId, ClinicName, IdentityCheck, InviteLifetime, OrgId, OrgName, OrgPolicy,
+    ClinicId, ClinicName, ConsultationLimit, IdentityCheck, InviteLifetime, OrgId, OrgName,
+    OrgPolicy,
 };
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -37,7 +38,8 @@ pub struct Clinic {
 }
 
 const ORG_COLUMNS: &str = "id, name, created_at, mfa_required, recording_allowed, \
-     file_sharing_allowed, chat_retained, invite_lifetime, identity_check";
+     file_sharing_allowed, chat_retained, invite_lifetime, identity_check, \
+     consultation_limit_minutes";
 
 fn org_from_row(row: &AnyRow) -> Result<Org> {
     let flag = |col: &str| -> Result<bool> { Ok(row.try_get::<i64, _>(col)? != 0) };
@@ -50,6 +52,12 @@ fn org_from_row(row: &AnyRow) -> Result<Org> {
             .map_err(|e| Error::corrupt("invite_lifetime", e))?,
         identity_check: IdentityCheck::parse(&row.try_get::<String, _>("identity_check")?)
             .map_err(|e| Error::corrupt("identity_check", e))?,
+        consultation_limit: u16::try_from(row.try_get::<i64, _>("consultation_limit_minutes")?)
+            .map_err(|e| Error::corrupt("consultation_limit_minutes", e))
+            .and_then(|m| {
+                ConsultationLimit::minutes(m)
+                    .map_err(|e| Error::corrupt("consultation_limit_minutes", e))
+            })?,
     };
     Ok(Org {
         id: OrgId::parse(&row.try_get::<String, _>("id")?)
@@ -137,7 +145,7 @@ impl Tx {
         now: OffsetDateTime,
     ) -> Result<()> {
         let sql = format!(
-            "INSERT INTO organisations ({ORG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            "INSERT INTO organisations ({ORG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         );
         sqlx::query(AssertSqlSafe(sql))
             .bind(id.as_str())
@@ -149,6 +157,7 @@ impl Tx {
             .bind(i64::from(policy.chat_retained))
             .bind(policy.invite_lifetime.encode())
             .bind(policy.identity_check.as_str())
+            .bind(i64::from(policy.consultation_limit.get()))
             .execute(self.conn())
             .await
             .map_err(conflict("that organisation name"))?;
@@ -160,7 +169,7 @@ impl Tx {
         let done = sqlx::query(
             "UPDATE organisations SET mfa_required = $2, recording_allowed = $3, \
              file_sharing_allowed = $4, chat_retained = $5, invite_lifetime = $6, \
-             identity_check = $7 WHERE id = $1",
+             identity_check = $7, consultation_limit_minutes = $8 WHERE id = $1",
         )
         .bind(org.as_str())
         .bind(i64::from(policy.mfa_required))
@@ -169,6 +178,7 @@ impl Tx {
         .bind(i64::from(policy.chat_retained))
         .bind(policy.invite_lifetime.encode())
         .bind(policy.identity_check.as_str())
+        .bind(i64::from(policy.consultation_limit.get()))
         .execute(self.conn())
         .await?;
         found(done.rows_affected())

@@ -196,6 +196,29 @@ pub enum AdminCommand {
     /// API keys for booking and GP systems.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Clinics (services whose clinicians share a waiting area).
+    #[command(subcommand)]
+    Clinic(ClinicCommand),
+}
+
+/// `haven admin clinic …`
+#[derive(Subcommand, Debug)]
+pub enum ClinicCommand {
+    /// Create a clinic in an organisation; prints its id (for the booking API's `clinic_id`).
+    Create {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The clinic's name, unique in the organisation (e.g. "Physiotherapy").
+        #[arg(long)]
+        name: String,
+    },
+    /// List an organisation's clinics: one line each, the id, a tab, and the name.
+    List {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+    },
 }
 
 /// `haven admin api-key …`

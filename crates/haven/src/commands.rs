@@ -5,13 +5,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use haven_domain::audit::Actor;
-use haven_domain::{Email, OrgName, PersonName, Role, Roles};
+use haven_domain::{ClinicName, Email, OrgName, PersonName, Role, Roles};
 use haven_server::ops::{Context, accounts, audit_log, orgs};
 use haven_server::{AppState, Clock, SystemClock};
 use haven_store::Store;
 
 use crate::cli::{
-    AdminCommand, ApiKeyCommand, AuditCommand, Cli, Command, ExportFormat, OrgCommand, UserCommand,
+    AdminCommand, ApiKeyCommand, AuditCommand, Cli, ClinicCommand, Command, ExportFormat,
+    OrgCommand, UserCommand,
 };
 use crate::config;
 
@@ -151,13 +152,7 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
             // anything is looked up; `add_user` checks them again as the web form does.
             Email::parse(&email).map_err(|e| usage(format!("--email: {e}")))?;
             PersonName::parse(&name).map_err(|e| usage(format!("--name: {e}")))?;
-            let org_name = OrgName::parse(&org).map_err(|e| usage(format!("--org: {e}")))?;
-            let org = store.org_by_name(&org_name).await?.ok_or_else(|| {
-                refused(format!(
-                    "--org: no organisation is called {:?}",
-                    org_name.as_str()
-                ))
-            })?;
+            let org = find_org(store, &org).await?;
             let mut parsed = Roles::default();
             for r in &roles {
                 parsed.insert(Role::parse(r.trim()).map_err(|e| usage(format!("--role: {e}")))?);
@@ -189,21 +184,16 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
             );
         }
         AdminCommand::ApiKey(ApiKeyCommand::Create { org, name }) => {
-            let org_name = OrgName::parse(&org).map_err(|e| usage(format!("--org: {e}")))?;
-            let org = store.org_by_name(&org_name).await?.ok_or_else(|| {
-                refused(format!(
-                    "--org: no organisation is called {:?}",
-                    org_name.as_str()
-                ))
-            })?;
+            let org = find_org(store, &org).await?;
             let key = orgs::create_api_key(store, &system(), &org.id, &name).await?;
             println!("{key}");
             eprintln!(
                 "This key is shown only now: store it in the booking system's secret store. \
                  It acts for {} through the API at {public_url}/api/v1.",
-                org_name.as_str()
+                org.name.as_str()
             );
         }
+        AdminCommand::Clinic(cmd) => clinic(store, cmd).await?,
         AdminCommand::User(UserCommand::Disable { email }) => {
             let user = find_user(store, &email).await?;
             accounts::set_disabled(store, &system(), &user.org_id, &user.id, true).await?;
@@ -211,6 +201,45 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
         }
     }
     Ok(())
+}
+
+async fn clinic(store: &Store, cmd: ClinicCommand) -> Result<(), Failure> {
+    match cmd {
+        ClinicCommand::Create { org, name } => {
+            let parsed = ClinicName::parse(&name).map_err(|e| usage(format!("--name: {e}")))?;
+            let org = find_org(store, &org).await?;
+            let id = orgs::create_clinic(store, &system(), &org.id, &name)
+                .await
+                .map_err(|e| match e {
+                    haven_server::Error::Conflict(_) => refused(format!(
+                        "--name: {} already has a clinic called {:?}",
+                        org.name.as_str(),
+                        parsed.as_str()
+                    )),
+                    other => other.into(),
+                })?;
+            println!("{id}");
+        }
+        ClinicCommand::List { org } => {
+            let org = find_org(store, &org).await?;
+            for clinic in store.clinics(&org.id).await? {
+                println!("{}\t{}", clinic.id, clinic.name.as_str());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The organisation named by `--org`: a malformed name is a usage error, an unknown one a
+/// refusal.
+async fn find_org(store: &Store, name: &str) -> Result<haven_store::orgs::Org, Failure> {
+    let name = OrgName::parse(name).map_err(|e| usage(format!("--org: {e}")))?;
+    store.org_by_name(&name).await?.ok_or_else(|| {
+        refused(format!(
+            "--org: no organisation is called {:?}",
+            name.as_str()
+        ))
+    })
 }
 
 async fn find_user(store: &Store, email: &str) -> Result<haven_store::users::User, Failure> {

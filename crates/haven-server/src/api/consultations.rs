@@ -118,6 +118,7 @@ pub(super) async fn create(
         email: patient.email.as_deref().unwrap_or(""),
         contact: &patient.preferred_contact,
         child_attendance: patient.child_attendance.as_deref().unwrap_or(""),
+        colleagues: &[],
     };
     let ctx = context(&state, &caller);
     let then = Then {

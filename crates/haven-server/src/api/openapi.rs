@@ -123,7 +123,7 @@ fn schemas() -> Value {
             "additionalProperties": false,
             "required": ["clinic_id", "starts_at", "kind"],
             "properties": {
-                "clinic_id": { "type": "string", "pattern": ID_PATTERN },
+                "clinic_id": { "type": "string", "pattern": ID_PATTERN, "description": "One of your organisation's clinics (`haven admin clinic list` prints their ids)." },
                 "clinician_id": { "type": ["string", "null"], "pattern": ID_PATTERN },
                 "starts_at": { "type": "string", "format": "date-time", "description": "RFC 3339." },
                 "kind": { "$ref": "#/components/schemas/Kind" },

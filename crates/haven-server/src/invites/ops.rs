@@ -41,6 +41,11 @@ pub async fn resend(
     attendee: &AttendeeId,
 ) -> Result<MessageId, Error> {
     let person = state.store.attendee(org, attendee).await?;
+    if person.user_id.is_some() {
+        return Err(Error::BadRequest(
+            "colleagues join signed in to Haven: they have no invitation link to send".into(),
+        ));
+    }
     let consultation = state
         .store
         .consultation(org, &person.consultation_id)

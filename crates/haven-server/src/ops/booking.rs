@@ -78,6 +78,8 @@ pub struct BookingInput<'a> {
     pub contact: &'a str,
     /// For a patient under 16: `with_parent_or_guardian` or `alone_competent`.
     pub child_attendance: &'a str,
+    /// For a colleague meeting: the staff members who attend (user ids), besides the host.
+    pub colleagues: &'a [&'a str],
 }
 
 /// What to do besides booking, in the same transaction.
@@ -108,6 +110,7 @@ struct Checked {
     starts_at: OffsetDateTime,
     kind: Kind,
     patient: Option<(BookedPatient, Option<UkMobile>, Option<Email>, Contact)>,
+    colleagues: Vec<super::meetings::Colleague>,
 }
 
 /// Books a consultation in `org` and audits it; [`Error::Invalid`] names every bad field.
@@ -148,12 +151,14 @@ pub async fn book(
                 mobile: mobile.as_ref(),
                 email: email.as_ref(),
                 contact: *contact,
+                user_id: None,
             },
             ctx.now,
         )
         .await?;
         patient_id = Some(attendee);
     }
+    super::meetings::add_colleagues(&mut tx, org, &id, &checked.colleagues, ctx.now).await?;
     let mut links = Vec::new();
     if let Some(attendee) = &patient_id {
         if let Some(settings) = then.invite {
@@ -167,12 +172,15 @@ pub async fn book(
     }
     // No personal data in the audit detail: the consultation id leads to it for those
     // allowed to see it.
-    let detail = format!(
+    let mut detail = format!(
         "kind={} clinic={} starts_at={}",
         checked.kind,
         checked.clinic.as_str(),
         checked.starts_at.unix_timestamp()
     );
+    if !checked.colleagues.is_empty() {
+        detail.push_str(&format!(" colleagues={}", checked.colleagues.len()));
+    }
     ctx.audit(
         &mut tx,
         Some(org),
@@ -269,6 +277,15 @@ async fn check(
         Some(Kind::ColleagueMeeting) | None => None,
         Some(_) => check_patient(input, now, starts_at, &mut errors),
     };
+    let colleagues = super::meetings::check_colleagues(
+        store,
+        org,
+        kind,
+        clinician.as_ref(),
+        input.colleagues,
+        &mut errors,
+    )
+    .await?;
     errors.into_result()?;
     match (clinic, starts_at, kind) {
         (Some(clinic), Some(starts_at), Some(kind)) => Ok(Checked {
@@ -277,6 +294,7 @@ async fn check(
             starts_at,
             kind,
             patient,
+            colleagues,
         }),
         _ => Err(Error::Internal(
             "booking checks passed without values".into(),

@@ -55,14 +55,14 @@ pub async fn set_policy(
 
 /// Creates a clinic.
 pub async fn create_clinic(
-    state: &AppState,
+    store: &haven_store::Store,
     ctx: &Context,
     org: &OrgId,
     name: &str,
 ) -> Result<ClinicId, Error> {
     let name = ClinicName::parse(name).map_err(|e| invalid("name", e))?;
     let id = new_id(ClinicId::from_random);
-    let mut tx = state.store.begin().await?;
+    let mut tx = store.begin().await?;
     tx.create_clinic(org, &id, &name, ctx.now).await?;
     ctx.audit(
         &mut tx,

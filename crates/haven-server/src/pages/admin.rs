@@ -1,5 +1,5 @@
-//! Administration: users (roles, disabling, reset links, sessions, MFA) and the
-//! organisation's policy settings. Admins only; every change is audited.
+//! Administration: users (roles, disabling, reset links, sessions, MFA); the
+//! organisation's policy settings are in `policy.rs`. Admins only; every change is audited.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use haven_domain::audit::Actor;
-use haven_domain::{IdentityCheck, InviteLifetime, OrgPolicy, Role, Roles, UserId};
+use haven_domain::{Role, Roles, UserId};
 use maud::{Markup, html};
 
 use crate::ops::{Context, accounts, orgs};
@@ -26,7 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/reset-link", post(reset_link))
         .route("/admin/users/{id}/sessions/end", post(end_sessions))
         .route("/admin/users/{id}/mfa/reset", post(reset_mfa))
-        .route("/admin/policy", get(show_policy).post(set_policy))
+        .merge(super::policy::routes())
 }
 
 /// The admin's context for audit entries; fails unless the user is an admin.
@@ -297,143 +297,4 @@ async fn reset_mfa(
     accounts::reset_mfa(&state.store, &ctx, &who.org.id, &id).await?;
     let notice = html! { p { "Two-step sign-in was reset. The user sets it up again at their next sign-in." } };
     user_page(&state, &who, &id, Some(notice), &FieldErrors::default()).await
-}
-
-fn policy_page(
-    who: &SignedIn,
-    policy: &OrgPolicy,
-    hours: &str,
-    notice: Option<&str>,
-    errors: &FieldErrors,
-) -> Markup {
-    let check = |name: &str, label: &str, hint: &str, on: bool| {
-        html! {
-            div class="checkbox" {
-                input type="checkbox" id=(name) name=(name) value="on" checked[on] aria-describedby={ (name) "-hint" };
-                label for=(name) { (label) }
-            }
-            p class="hint" id={ (name) "-hint" } { (hint) }
-        }
-    };
-    let day = matches!(policy.invite_lifetime, InviteLifetime::AppointmentDay);
-    layout(
-        "Organisation policy",
-        Some(who),
-        html! {
-            h1 { "Organisation policy" }
-            @if let Some(n) = notice { p class="notice" role="status" { (n) } }
-            (error_summary(errors))
-            form method="post" action="/admin/policy" novalidate {
-                (csrf_field(&who.csrf))
-                fieldset class="field" {
-                    legend { "Security and privacy" }
-                    (check("mfa_required", "Require two-step sign-in for all staff", "Strongly recommended. Staff enrol an authenticator app at their next sign-in.", policy.mfa_required))
-                    (check("recording_allowed", "Allow recording of consultations", "Even when allowed, a recording needs the explicit consent of everyone in the call.", policy.recording_allowed))
-                    (check("file_sharing_allowed", "Allow file sharing in calls", "When off, the file control does not exist in calls.", policy.file_sharing_allowed))
-                    (check("chat_retained", "Allow chat to be kept after a consultation", "When off, chat is always discarded when the consultation ends.", policy.chat_retained))
-                }
-                fieldset class="field" id="invite_lifetime" {
-                    legend { "How long invitation links work" }
-                    div class="checkbox" {
-                        input type="radio" id="lifetime-day" name="invite_lifetime" value="appointment_day" checked[day];
-                        label for="lifetime-day" { "Until the end of the appointment day" }
-                    }
-                    div class="checkbox" {
-                        input type="radio" id="lifetime-hours" name="invite_lifetime" value="hours" checked[!day];
-                        label for="lifetime-hours" { "A number of hours after sending" }
-                    }
-                }
-                (field("hours", "Hours (when a number of hours is chosen)", hours, Input { kind: "number", autocomplete: "off", hint: Some("From 1 to 168 (one week).") }, errors))
-                fieldset class="field" id="identity_check" {
-                    legend { "Identity check for patients" }
-                    @for level in [IdentityCheck::NameAndDateOfBirth, IdentityCheck::NameDateOfBirthAndSmsCode] {
-                        div class="checkbox" {
-                            input type="radio" id={ "id-" (level.as_str()) } name="identity_check" value=(level.as_str()) checked[policy.identity_check == level];
-                            label for={ "id-" (level.as_str()) } { (level.label()) }
-                        }
-                    }
-                }
-                button type="submit" { "Save policy" }
-            }
-        },
-    )
-}
-
-fn hours_text(policy: &OrgPolicy) -> String {
-    match policy.invite_lifetime {
-        InviteLifetime::Hours(h) => h.to_string(),
-        InviteLifetime::AppointmentDay => String::new(),
-    }
-}
-
-async fn show_policy(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup, Error> {
-    who.require(Role::Admin)?;
-    let policy = state.store.org(&who.org.id).await?.policy;
-    Ok(policy_page(
-        &who,
-        &policy,
-        &hours_text(&policy),
-        None,
-        &FieldErrors::default(),
-    ))
-}
-
-fn policy_from(form: &FormData, errors: &mut FieldErrors) -> Option<OrgPolicy> {
-    let invite_lifetime = match form.get("invite_lifetime") {
-        "appointment_day" => Some(InviteLifetime::AppointmentDay),
-        "hours" => match form
-            .get("hours")
-            .trim()
-            .parse::<u16>()
-            .ok()
-            .map(InviteLifetime::hours)
-        {
-            Some(Ok(l)) => Some(l),
-            _ => {
-                errors.add("hours", "Enter a whole number of hours from 1 to 168");
-                None
-            }
-        },
-        _ => {
-            errors.add("invite_lifetime", "Choose how long invitation links work");
-            None
-        }
-    };
-    let identity_check = IdentityCheck::parse(form.get("identity_check"))
-        .map_err(|_| errors.add("identity_check", "Choose an identity check"))
-        .ok();
-    Some(OrgPolicy {
-        mfa_required: form.checked("mfa_required"),
-        recording_allowed: form.checked("recording_allowed"),
-        file_sharing_allowed: form.checked("file_sharing_allowed"),
-        chat_retained: form.checked("chat_retained"),
-        invite_lifetime: invite_lifetime?,
-        identity_check: identity_check?,
-    })
-}
-
-async fn set_policy(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    form: FormData,
-) -> Result<Response, Error> {
-    let ctx = admin_ctx(&state, &who)?;
-    let mut errors = FieldErrors::default();
-    let Some(policy) = policy_from(&form, &mut errors) else {
-        let current = state.store.org(&who.org.id).await?.policy;
-        return Ok((
-            StatusCode::BAD_REQUEST,
-            policy_page(&who, &current, form.get("hours"), None, &errors),
-        )
-            .into_response());
-    };
-    orgs::set_policy(&state, &ctx, &who.org.id, &policy).await?;
-    Ok(policy_page(
-        &who,
-        &policy,
-        &hours_text(&policy),
-        Some("Policy saved."),
-        &FieldErrors::default(),
-    )
-    .into_response())
 }

@@ -16,6 +16,7 @@ use maud::{Markup, html};
 use crate::ops::Context;
 use crate::ops::admission::{Checklist, Move, admit, move_attendee, notify_waiting};
 use crate::ops::identity_code::{describe, status as code_status};
+use crate::ops::meetings::admit_colleague;
 use crate::pages::call::{CallRole, call_panel};
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, FormData, SignedIn, Staff};
@@ -131,7 +132,13 @@ pub fn live_section(
                     @let name = people.iter().find(|a| a.id == *attendee).map_or("Someone", |a| a.name.as_str());
                     li data-attendee=(attendee) {
                         (name) " — " (since) " "
-                        @if is_clinician {
+                        @let colleague = people.iter().any(|a| a.id == *attendee && a.user_id.is_some());
+                        @if is_clinician && colleague {
+                            form method="post" action={ "/consultations/" (c.id) "/attendees/" (attendee) "/admit" } class="inline-form" {
+                                (csrf_field(&who.csrf))
+                                button type="submit" { "Admit " (name) }
+                            }
+                        } @else if is_clinician {
                             a class="button" href={ "/consultations/" (c.id) "/attendees/" (attendee) "/admit" } { "Check identity and admit" }
                         }
                         form method="post" action={ "/consultations/" (c.id) "/attendees/" (attendee) "/notice" } class="inline-form" {
@@ -263,6 +270,20 @@ async fn admit_form(
 ) -> Result<Markup, Error> {
     clinician(&who)?;
     let (c, a) = load(&state, &who, &id, &attendee).await?;
+    if a.user_id.is_some() {
+        return Ok(layout(
+            "Admit a colleague",
+            Some(&who),
+            html! {
+                h1 { "Admit " (a.name.as_str()) }
+                p { "They signed in to Haven as themselves, so there is no identity check." }
+                form method="post" {
+                    (csrf_field(&who.csrf))
+                    button type="submit" { "Admit" }
+                }
+            },
+        ));
+    }
     let code = code_status(&state.store, &who.org.id, &a).await?;
     Ok(layout(
         "Check identity and admit",
@@ -285,13 +306,18 @@ async fn admit_submit(
 ) -> Result<Response, Error> {
     clinician(&who)?;
     let (c, a) = load(&state, &who, &id, &attendee).await?;
+    let ctx = ctx(&state, &who, &client);
+    if a.user_id.is_some() {
+        // A colleague signed in as themselves: no identity checklist.
+        admit_colleague(&state, &ctx, &who.org.id, &c.id, &a.id).await?;
+        return Ok(Redirect::to(&format!("/consultations/{}", c.id)).into_response());
+    }
     let checklist = Checklist {
         identity_confirmed: values.get("identity_confirmed") == "yes",
         record_open: values.get("record_open") == "yes",
         private_space: values.get("private_space") == "yes",
         location: values.get("location"),
     };
-    let ctx = ctx(&state, &who, &client);
     match admit(&state, &ctx, &who.org.id, &c.id, &a.id, &checklist).await {
         Ok(()) => Ok(Redirect::to(&format!("/consultations/{}/call", c.id)).into_response()),
         Err(Error::Invalid(errors)) => {

@@ -15,6 +15,9 @@ pub enum CallRole<'a> {
     /// Someone invited to a consultation, by the token of their link: they wait until
     /// admitted.
     Invited { invite: &'a str },
+    /// A colleague listed for a colleague meeting (joins with the session and the
+    /// meeting's id): they wait until the host admits them.
+    Colleague { consultation: &'a str },
 }
 
 /// The call: status line, join button, tiles, controls and the "ended" state.
@@ -24,6 +27,7 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
         CallRole::Guest { seat } => (Some(seat), None, None, false),
         CallRole::Clinician { consultation } => (None, None, Some(consultation), true),
         CallRole::Invited { invite } => (None, Some(invite), None, false),
+        CallRole::Colleague { consultation } => (None, None, Some(consultation), false),
     };
     html! {
         section id="call" class="call" aria-labelledby="call-title"
@@ -33,6 +37,7 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
             p id="call-status" class="call-status" role="status" aria-live="polite" {
                 "You have not joined the call yet. Joining turns on your camera and microphone."
             }
+            p id="call-ending" class="notice call-notice" role="alert" hidden {}
             noscript {
                 p class="notice" { "The call needs JavaScript. Turn it on for this site, then reload the page." }
             }

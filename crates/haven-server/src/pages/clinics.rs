@@ -62,7 +62,8 @@ async fn create(
     form: FormData,
 ) -> Result<Response, Error> {
     let ctx = admin_ctx(&state, &who)?;
-    let errors = match orgs::create_clinic(&state, &ctx, &who.org.id, form.get("name")).await {
+    let errors = match orgs::create_clinic(&state.store, &ctx, &who.org.id, form.get("name")).await
+    {
         Ok(id) => return Ok(Redirect::to(&format!("/admin/clinics/{id}")).into_response()),
         Err(Error::Invalid(errors)) => errors,
         Err(Error::Conflict(_)) => {

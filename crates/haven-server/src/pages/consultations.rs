@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::invites::ops::{resend, status_text};
 use crate::ops::Context;
 use crate::ops::booking::{Birth, BookingInput, Then, When, book};
-use crate::pages::form::{date_parts, radios, select};
+use crate::pages::form::{checkboxes, date_parts, radios, select};
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, FormData, SignedIn, Staff};
 use crate::{AppState, Error, FieldErrors};
@@ -202,6 +202,19 @@ async fn booking_form(
         .filter(|u| u.roles.contains(Role::Clinician) && !u.disabled)
         .map(|u| (u.id.as_str().to_owned(), u.name.as_str().to_owned()))
         .collect();
+    let staff: Vec<(String, String)> = state
+        .store
+        .users(&who.org.id)
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| (u.id.as_str().to_owned(), u.name.as_str().to_owned()))
+        .collect();
+    let staff: Vec<(&str, &str)> = staff
+        .iter()
+        .map(|(v, l)| (v.as_str(), l.as_str()))
+        .collect();
+    let chosen: Vec<&str> = values.all("colleagues").collect();
     let send = values.get("send") != "no";
     Ok(layout(
         "Book a consultation",
@@ -222,6 +235,7 @@ async fn booking_form(
                     (field("time", "Time", values.get("time"), Input { kind: "time", autocomplete: "off", hint: None }, &FieldErrors::default()))
                 }
                 (radios("kind", "Kind of consultation", None, &KINDS, values.get("kind"), errors))
+                (checkboxes("colleagues", "Colleagues attending (colleague meetings only)", Some("They see the meeting on their home page, join signed in, and wait until the host admits them. The host is the clinician above, or you if you are a clinician."), &staff, &chosen, errors))
                 h2 { "The patient" }
                 p class="hint" { "Leave empty for a colleague meeting." }
                 (field("name", "Full name", values.get("name"), Input::TEXT, errors))
@@ -253,9 +267,18 @@ async fn create(
     values: FormData,
 ) -> Result<Response, Error> {
     booking_staff(&who)?;
+    let colleagues: Vec<&str> = values.all("colleagues").collect();
+    // A colleague meeting booked by a clinician without naming one is theirs to host.
+    let host_self = values.get("kind") == Kind::ColleagueMeeting.as_str()
+        && values.get("clinician").trim().is_empty()
+        && who.user.roles.contains(Role::Clinician);
     let input = BookingInput {
         clinic: values.get("clinic"),
-        clinician: values.get("clinician"),
+        clinician: if host_self {
+            who.user.id.as_str()
+        } else {
+            values.get("clinician")
+        },
         when: When::Local {
             date: values.get("date"),
             time: values.get("time"),
@@ -272,6 +295,7 @@ async fn create(
         email: values.get("email"),
         contact: values.get("contact"),
         child_attendance: values.get("child_attendance"),
+        colleagues: &colleagues,
     };
     let ctx = staff_ctx(&state, &who, &client);
     let then = Then {
@@ -314,7 +338,7 @@ async fn show(
         "Consultation",
         Some(&who),
         html! {
-            h1 { (kind_label(c.kind)) " consultation" }
+            h1 { @if c.kind == Kind::ColleagueMeeting { "Colleague meeting" } @else { (kind_label(c.kind)) " consultation" } }
             dl class="summary" {
                 dt { "When" } dd { (uk_time::describe(c.starts_at)) }
                 dt { "Clinic" } dd { (clinic.name.as_str()) }
@@ -338,13 +362,17 @@ async fn show(
                 @let latest = messages.iter().rev().find(|m| m.attendee_id == a.id);
                 section class="attendee" aria-labelledby={ "attendee-" (a.id) } {
                     h3 id={ "attendee-" (a.id) } { (a.name.as_str()) " (" (a.role.as_str()) ")" }
-                    p class="invite-status" data-attendee=(a.id) {
-                        "Invitation: " (latest.map_or("not sent".to_owned(), status_text))
+                    @if a.user_id.is_some() {
+                        p class="invite-status" data-attendee=(a.id) { "Joins signed in to Haven: no invitation is sent." }
+                    } @else {
+                        p class="invite-status" data-attendee=(a.id) {
+                            "Invitation: " (latest.map_or("not sent".to_owned(), status_text))
+                        }
                     }
                     @if *code != haven_domain::identity_code::CodeStatus::NotRequired {
                         p class="code-status" { "One-time code: " (crate::ops::identity_code::describe(*code)) }
                     }
-                    @if !c.status.is_final() {
+                    @if !c.status.is_final() && a.user_id.is_none() {
                         form method="post" action={ "/consultations/" (c.id) "/attendees/" (a.id) "/resend" } {
                             (csrf_field(&who.csrf))
                             button type="submit" class="secondary" { "Send the invitation again" }

@@ -37,6 +37,47 @@ pub fn radios(
     current: &str,
     errors: &FieldErrors,
 ) -> Markup {
+    choices(
+        "radio",
+        name,
+        legend,
+        hint,
+        options,
+        |v| v == current,
+        errors,
+    )
+}
+
+/// Checkboxes of `(value, label)` under one legend, those in `current` ticked; the form
+/// sends every ticked value under `name`.
+pub fn checkboxes(
+    name: &str,
+    legend: &str,
+    hint: Option<&str>,
+    options: &[(&str, &str)],
+    current: &[&str],
+    errors: &FieldErrors,
+) -> Markup {
+    choices(
+        "checkbox",
+        name,
+        legend,
+        hint,
+        options,
+        |v| current.contains(&v),
+        errors,
+    )
+}
+
+fn choices(
+    kind: &str,
+    name: &str,
+    legend: &str,
+    hint: Option<&str>,
+    options: &[(&str, &str)],
+    chosen: impl Fn(&str) -> bool,
+    errors: &FieldErrors,
+) -> Markup {
     let error = errors.get(name);
     html! {
         fieldset id=(name) class={ "field" @if error.is_some() { " field-error" } }
@@ -46,8 +87,8 @@ pub fn radios(
             (error_line(name, error))
             @for (value, label) in options {
                 div class="checkbox" {
-                    input type="radio" id={ (name) "-" (value) } name=(name) value=(value)
-                        checked[current == *value];
+                    input type=(kind) id={ (name) "-" (value) } name=(name) value=(value)
+                        checked[chosen(value)];
                     label for={ (name) "-" (value) } { (label) }
                 }
             }

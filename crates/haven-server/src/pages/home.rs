@@ -23,6 +23,7 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
     let staff = [Role::Clinician, Role::Receptionist, Role::Admin]
         .iter()
         .any(|r| who.user.roles.contains(*r));
+    let meetings = crate::pages::meetings::upcoming(&state, &who).await?;
     Ok(layout(
         "Home",
         Some(&who),
@@ -45,6 +46,7 @@ async fn home(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup
                     }
                 }
             }
+            (meetings)
             h2 { "Calls" }
             p { "Try a video call: open a test room, then invite a colleague or a second tab." }
             form method="post" action="/rooms/test" {

@@ -13,6 +13,8 @@ pub mod home;
 pub mod join;
 mod join_code;
 pub mod journey;
+pub mod meetings;
+pub mod policy;
 pub mod precheck;
 pub mod setup;
 pub mod signin;

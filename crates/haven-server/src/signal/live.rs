@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use haven_domain::consultation::{Event, JourneyStep};
+use haven_domain::consultation::{Event, JourneyStep, Kind};
 use haven_domain::time::{Duration, OffsetDateTime};
 use haven_domain::{AttendeeId, ConsultationId, OrgId, Role, Roles, UserId};
 use haven_store::Store;
@@ -273,35 +273,72 @@ impl Live {
         }
         let hub = self.consultation_hub(&org, &invite.consultation.id)?;
         let attendee = invite.attendee.id.clone();
-        let record = async {
-            let mut tx = self.store.begin().await?;
-            tx.transition(&org, &invite.consultation.id, Event::Arrive, now)
-                .await?;
-            tx.journey_step(&org, &attendee, JourneyStep::Waiting, None, now)
-                .await?;
-            tx.commit().await
-        };
-        record.await.map_err(|e| LiveError::Store(e.to_string()))?;
+        self.arrive(&org, &invite.consultation.id, &attendee)
+            .await?;
         Ok((hub, Who::Attendee(attendee)))
     }
 
-    /// A clinician joining a consultation of their organisation.
+    /// Records someone entering a consultation's waiting area: its status moves to
+    /// waiting, and their journey too.
+    async fn arrive(
+        &self,
+        org: &OrgId,
+        consultation: &ConsultationId,
+        attendee: &AttendeeId,
+    ) -> Result<(), LiveError> {
+        let now = self.clock.now();
+        let record = async {
+            let mut tx = self.store.begin().await?;
+            tx.transition(org, consultation, Event::Arrive, now).await?;
+            tx.journey_step(org, attendee, JourneyStep::Waiting, None, now)
+                .await?;
+            tx.commit().await
+        };
+        record.await.map_err(|e| LiveError::Store(e.to_string()))
+    }
+
+    /// A staff member joining a consultation of their organisation: a clinician hosts it;
+    /// in a colleague meeting a listed colleague waits to be admitted like anyone else,
+    /// and only its own clinician (or, with none named, any clinician) hosts it.
     pub(crate) async fn join_consultation(
         self: &Arc<Self>,
         staff: &StaffMember,
         consultation: &ConsultationId,
     ) -> Result<(mpsc::Sender<ToHub>, Who), LiveError> {
+        let store_error = |e: haven_store::Error| match e {
+            haven_store::Error::NotFound => LiveError::NoRoom,
+            e => LiveError::Store(e.to_string()),
+        };
+        let c = self
+            .store
+            .consultation(&staff.org, consultation)
+            .await
+            .map_err(store_error)?;
+        if c.status.is_final() {
+            return Err(LiveError::Ended);
+        }
+        let colleague = match c.kind {
+            Kind::ColleagueMeeting => self
+                .store
+                .attendee_of_user(&staff.org, consultation, &staff.user)
+                .await
+                .map_err(store_error)?,
+            _ => None,
+        };
+        if let Some(attendee) = colleague {
+            let hub = self.consultation_hub(&staff.org, consultation)?;
+            self.arrive(&staff.org, consultation, &attendee.id).await?;
+            return Ok((hub, Who::Attendee(attendee.id)));
+        }
         if !staff.roles.contains(Role::Clinician) {
             return Err(LiveError::NotClinician);
         }
-        let found = self.store.consultation(&staff.org, consultation).await;
-        let c = match found {
-            Ok(c) => c,
-            Err(haven_store::Error::NotFound) => return Err(LiveError::NoRoom),
-            Err(e) => return Err(LiveError::Store(e.to_string())),
+        let hosts = match (&c.kind, &c.clinician_id) {
+            (Kind::ColleagueMeeting, Some(host)) => *host == staff.user,
+            _ => true,
         };
-        if c.status.is_final() {
-            return Err(LiveError::Ended);
+        if !hosts {
+            return Err(LiveError::NoRoom);
         }
         let hub = self.consultation_hub(&staff.org, consultation)?;
         Ok((hub, Who::Host(staff.user.clone())))

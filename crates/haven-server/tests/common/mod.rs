@@ -213,7 +213,7 @@ impl TestApp {
 
     /// Creates a clinic directly.
     pub async fn create_clinic(&self, org: &OrgId, name: &str) -> haven_domain::ClinicId {
-        ops::orgs::create_clinic(&self.state, &self.system(), org, name)
+        ops::orgs::create_clinic(&self.store, &self.system(), org, name)
             .await
             .expect("creating a clinic works")
     }

@@ -125,7 +125,7 @@ impl Harness {
         let org = ops::orgs::create_org(&self.store, &self.system(), &name)
             .await
             .expect("a new organisation");
-        let clinic = ops::orgs::create_clinic(&self.state, &self.system(), &org, CLINIC)
+        let clinic = ops::orgs::create_clinic(&self.store, &self.system(), &org, CLINIC)
             .await
             .expect("a new clinic");
         let consultation = ConsultationId::from_random(rand::random());
@@ -175,6 +175,7 @@ impl Harness {
                 mobile: is_patient.then_some(&mobile),
                 email: Some(if is_patient { &email } else { &carer_email }),
                 contact,
+                user_id: None,
             };
             tx.add_attendee(&org, &consultation, &new, self.now())
                 .await

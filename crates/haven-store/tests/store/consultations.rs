@@ -69,6 +69,7 @@ pub(crate) async fn book(
             mobile: Some(&mobile),
             email: None,
             contact: Contact::Sms,
+            user_id: None,
         },
         T0,
     )
@@ -84,6 +85,7 @@ pub(crate) async fn book(
             mobile: None,
             email: Some(&email),
             contact: Contact::Email,
+            user_id: None,
         },
         T0 - Duration::minutes(1),
     )

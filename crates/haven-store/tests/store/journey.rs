@@ -11,7 +11,7 @@ use haven_store::consultations::{NewAttendee, NewConsultation};
 use haven_store::testing::fresh_database;
 use time::macros::{date, datetime};
 
-use crate::common::{T0, connect, id, new_org};
+use crate::common::{T0, connect, id, new_org, new_user};
 use crate::consultations::new_clinic as clinic;
 
 /// Books a one-to-one consultation at `starts_at` and returns its patient and id.
@@ -48,6 +48,7 @@ async fn book(
             mobile: None,
             email: None,
             contact: Contact::Email,
+            user_id: None,
         },
         T0,
     )
@@ -291,4 +292,52 @@ async fn check_results_are_counted_per_attendee_within_their_organisation() {
     assert_eq!(count(org.clone(), T0).await, 3);
     assert_eq!(count(org.clone(), T0 + Duration::minutes(5)).await, 1);
     assert_eq!(count(other, T0).await, 0);
+}
+
+#[tokio::test]
+async fn staff_who_attend_signed_in_are_not_counted_as_invited() {
+    let db = fresh_database().await;
+    let store = connect(&db.url).await;
+    let org = new_org(&store, "Riverside").await;
+    let clinic = clinic(&store, &org, "Physiotherapy").await;
+    let start = uk_time::from_local(date!(2026 - 06 - 01), Time::from_hms(10, 0, 0).unwrap());
+    let (patient, consultation) = book(&store, &org, &clinic, start).await;
+    let user = new_user(&store, &org, "colin@example.org").await;
+    let colleague = id(AttendeeId::from_random);
+    let mut tx = store.begin().await.unwrap();
+    tx.add_attendee(
+        &org,
+        &consultation,
+        &NewAttendee {
+            id: &colleague,
+            role: AttendeeRole::Colleague,
+            name: &PersonName::parse("Colin Colleague").unwrap(),
+            mobile: None,
+            email: None,
+            contact: Contact::Email,
+            user_id: Some(&user),
+        },
+        T0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let waited = [
+        (JourneyStep::Waiting, None, 0),
+        (JourneyStep::Admitted, None, 1),
+    ];
+    walk(&store, &org, &colleague, start, &waited).await;
+    walk(
+        &store,
+        &org,
+        &patient,
+        start,
+        &[(JourneyStep::LinkOpened, None, 0)],
+    )
+    .await;
+
+    let funnels = day(&store, &org, date!(2026 - 06 - 01)).await;
+    let funnel = of(&funnels, &clinic);
+    assert_eq!(funnel.invited, 1);
+    assert_eq!(funnel.median_to_admitted, None);
 }

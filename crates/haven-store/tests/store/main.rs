@@ -8,6 +8,7 @@ mod consultations;
 mod crash;
 mod identity_codes;
 mod journey;
+mod meetings;
 mod outbox;
 mod parity;
 mod times;

@@ -56,6 +56,7 @@ pub async fn booked(store: &Store, org: &OrgId) -> (ConsultationId, AttendeeId) 
             mobile: Some(&mobile),
             email: None,
             contact: Contact::Sms,
+            user_id: None,
         },
         T0,
     )

@@ -3,8 +3,8 @@
 
 use haven_domain::audit::Actor;
 use haven_domain::{
-    ClinicId, ClinicName, Email, IdentityCheck, InviteLifetime, OrgId, OrgName, OrgPolicy,
-    PasswordHash, Role, Roles, TotpSecret, UserId,
+    ClinicId, ClinicName, ConsultationLimit, Email, IdentityCheck, InviteLifetime, OrgId, OrgName,
+    OrgPolicy, PasswordHash, Role, Roles, TotpSecret, UserId,
 };
 use haven_store::audit::AuditFilter;
 use haven_store::auth::{SessionStage, TokenPurpose};
@@ -41,6 +41,7 @@ async fn an_organisation_and_its_policy_and_clinics_read_back_as_written() {
         chat_retained: true,
         invite_lifetime: InviteLifetime::hours(48).unwrap(),
         identity_check: IdentityCheck::NameDateOfBirthAndSmsCode,
+        consultation_limit: ConsultationLimit::minutes(45).unwrap(),
     };
     let org = id(OrgId::from_random);
     let name = OrgName::parse("Riverside Health Centre").unwrap();

@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod clinic;
 mod config;
 mod help;
 mod serve;

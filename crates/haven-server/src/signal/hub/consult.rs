@@ -7,7 +7,7 @@ use haven_domain::audit::Actor;
 use haven_domain::consultation::{Event, JourneyStep};
 use haven_store::audit::NewAudit;
 
-use super::{Hub, RoomKind, Stage, Who};
+use super::{EndedBy, Hub, RoomKind, Stage, Who};
 use crate::media::{Control, ParticipantId};
 use crate::signal::live::WaitingEntry;
 use crate::signal::protocol::ServerMsg;
@@ -23,6 +23,8 @@ impl Hub {
     /// Moves an attendee to `stage`: the media room brings them in or keeps them apart,
     /// they are told, and the people in the call see the new list.
     pub(super) async fn set_stage(&mut self, attendee: &AttendeeId, stage: Stage) {
+        // Read before anyone is told: the time limit counts from this moment.
+        let now = self.live.clock.now();
         let Some(id) = self.attendee(attendee) else {
             return;
         };
@@ -34,7 +36,7 @@ impl Hub {
         }
         member.stage = stage;
         if stage == Stage::Waiting {
-            member.waiting_since = self.live.clock.now();
+            member.waiting_since = now;
         }
         let conn = member.conn.clone();
         if let Some(c) = conn {
@@ -48,6 +50,9 @@ impl Hub {
         self.apply_stage(id).await;
         self.broadcast_list(Some(id));
         self.publish_waiting();
+        if stage == Stage::Admitted {
+            self.start_limit(now).await;
+        }
     }
 
     /// Tells the media room whether a participant is apart from the call.
@@ -129,7 +134,7 @@ impl Hub {
             return;
         };
         self.live.set_waiting(org, id, Vec::new());
-        let Some(by) = &self.ended_by else {
+        let Some(ended_by) = &self.ended_by else {
             // The room closed without a clinician ending it (it expired, or the server
             // is stopping): the consultation stays open for them to end or record.
             return;
@@ -144,7 +149,13 @@ impl Hub {
                 _ => None,
             })
             .collect();
-        let actor = Actor::Staff(by.clone());
+        let (actor, by) = match ended_by {
+            EndedBy::Staff(user) => (Actor::Staff(user.clone()), String::new()),
+            EndedBy::TimeLimit { minutes } => (
+                Actor::System,
+                format!(" by=time_limit limit_minutes={minutes}"),
+            ),
+        };
         let write = async {
             let mut tx = store.begin().await?;
             let (before, after) = match tx.transition(org, id, Event::End, now).await {
@@ -171,7 +182,7 @@ impl Hub {
                         object: id.as_str(),
                         org_id: Some(org),
                         client_addr: None,
-                        detail: &format!("from={before}"),
+                        detail: &format!("from={before}{by}"),
                     },
                     now,
                 )

@@ -5,6 +5,7 @@
 //! to the media room: clients' controls going in, its events going out to clients.
 
 mod consult;
+mod limit;
 mod media;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,15 @@ pub enum Stage {
     Held,
 }
 
+/// Who ended a consultation, for its record.
+#[derive(Debug, Clone)]
+pub(crate) enum EndedBy {
+    /// A clinician, with "End consultation for everyone".
+    Staff(UserId),
+    /// The organisation's time limit, in minutes.
+    TimeLimit { minutes: u16 },
+}
+
 /// What connections and the registry ask of a hub.
 pub(crate) enum ToHub {
     /// A connection authenticated as `who` joins (or resumes its seat).
@@ -105,6 +115,7 @@ pub(crate) fn spawn(
         RoomKind::Consultation { .. } => CONSULTATION_ROOM_LIFETIME.as_secs(),
     };
     let (tx, inbox) = mpsc::channel(INBOX);
+    let clock_moves = live.clock.moves();
     let hub = Hub {
         id,
         grace: live.settings.reconnect_grace,
@@ -114,6 +125,8 @@ pub(crate) fn spawn(
         inbox,
         kind,
         ended_by: None,
+        limit: None,
+        clock_moves,
         members: BTreeMap::new(),
         next_participant: 1,
         expires: Instant::now() + Duration::from_secs(lifetime),
@@ -157,8 +170,12 @@ struct Hub {
     inbox: mpsc::Receiver<ToHub>,
     /// A test room or a consultation.
     kind: RoomKind,
-    /// The clinician who ended the consultation, for the audit log.
-    ended_by: Option<UserId>,
+    /// Who ended the consultation, for the audit log.
+    ended_by: Option<EndedBy>,
+    /// The consultation's time limit, once someone has been admitted.
+    limit: Option<limit::TimeLimit>,
+    /// Moves of a hand-moved clock (tests), after which the time limit is looked at again.
+    clock_moves: Option<tokio::sync::watch::Receiver<haven_domain::time::OffsetDateTime>>,
     /// Participants in a stable order.
     members: BTreeMap<ParticipantId, Member>,
     next_participant: u64,
@@ -176,7 +193,13 @@ impl Hub {
     async fn run(mut self) {
         let reason = loop {
             let grace = self.members.values().filter_map(|m| m.grace_until).min();
-            let wake = grace.map_or(self.expires, |g| g.min(self.expires));
+            if let Some(reason) = self.check_limit() {
+                break reason;
+            }
+            let mut wake = grace.map_or(self.expires, |g| g.min(self.expires));
+            if let Some(limit) = &self.limit {
+                wake = wake.min(limit.next_wake(self.live.clock.now()));
+            }
             tokio::select! {
                 cmd = self.inbox.recv() => match cmd {
                     Some(cmd) => if let Some(reason) = self.command(cmd).await {
@@ -196,6 +219,9 @@ impl Hub {
                         }.to_owned();
                     }
                     self.expire_graces().await;
+                }
+                // The limit is looked at again at the top of the loop.
+                () = limit::clock_moved(&mut self.clock_moves) => {
                 }
             }
         };
@@ -301,6 +327,7 @@ impl Hub {
         if let Some(sdp) = member.pending_offer.clone() {
             conn.send(ServerMsg::Offer { sdp });
         }
+        self.repeat_warning(&conn);
         if in_call {
             self.broadcast_list(Some(id));
         }
@@ -331,7 +358,7 @@ impl Hub {
                     ..
                 }) = self.members.get(&id)
                 {
-                    self.ended_by = Some(user.clone());
+                    self.ended_by = Some(EndedBy::Staff(user.clone()));
                 }
                 return Some(
                     match self.kind {

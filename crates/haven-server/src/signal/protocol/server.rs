@@ -83,6 +83,13 @@ pub enum ServerMsg {
         /// The text, for people.
         text: String,
     },
+    /// The consultation reaches its time limit soon and will then end for everyone.
+    EndingSoon {
+        /// Whole minutes until it ends.
+        minutes: u16,
+        /// The warning, for people.
+        text: String,
+    },
     /// The host removed this client; the connection closes next.
     Ejected {
         /// Why, for people.
