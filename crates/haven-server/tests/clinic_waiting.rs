@@ -7,11 +7,11 @@
 mod common;
 mod signal_support;
 
+use common::booking::Appointment;
 use common::{Account, Browser, TestApp};
 use haven_domain::consultation::JourneyStep;
 use haven_domain::time::Duration;
 use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, Role};
-use haven_server::ops::booking::{Birth, BookingInput, Then, When, book};
 use haven_server::ops::transfer::TRANSFER_NOTICE;
 use serde_json::{Value, json};
 use signal_support::Client;
@@ -77,33 +77,10 @@ async fn booking(
     name: &str,
 ) -> (ConsultationId, AttendeeId, String) {
     let today = haven_domain::uk_time::local(c.app.now()).date();
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        today.year(),
-        u8::from(today.month()),
-        today.day()
-    );
-    let input = BookingInput {
-        clinic: c.clinic.as_str(),
-        clinician,
-        when: When::Local { date: &date, time },
-        kind: "one_to_one",
-        name,
-        birth: Birth::Iso("1984-03-27"),
-        nhs_number: "",
-        mobile: "07700 900123",
-        email: "",
-        contact: "sms",
-        child_attendance: "",
-        colleagues: &[],
-    };
-    let then = Then {
-        invite: None,
-        links_on: Some(&c.app.base),
-    };
-    let done = book(&c.app.store, &c.app.system(), &c.org, &input, then)
-        .await
-        .expect("booked");
+    let mut appointment = Appointment::new(&c.clinic, today, time);
+    appointment.clinician = clinician;
+    appointment.name = name;
+    let done = c.app.book(&c.org, &appointment).await;
     let attendee = c.app.store.attendees(&c.org, &done.id).await.unwrap()[0]
         .id
         .clone();

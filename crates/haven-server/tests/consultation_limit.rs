@@ -10,12 +10,12 @@ mod signal_support;
 use std::time::Duration;
 
 use common::TestApp;
+use common::booking::Appointment;
 use haven_domain::audit::Actor;
 use haven_domain::consultation::Status;
 use haven_domain::time::Duration as Span;
 use haven_domain::{ConsultationId, OrgId, Role};
 use haven_server::ops::admission::{Checklist, admit};
-use haven_server::ops::booking::{Birth, BookingInput, Then, When, book};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use signal_support::{Client, Incoming};
@@ -41,37 +41,10 @@ fn limit_box(value: &str) -> String {
 /// token.
 async fn book_one(app: &TestApp, org: &OrgId) -> (ConsultationId, String) {
     let clinic = app.create_clinic(org, "Physiotherapy").await;
-    let day = app.now() + Span::hours(1);
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        day.year(),
-        u8::from(day.month()),
-        day.day()
-    );
-    let input = BookingInput {
-        clinic: clinic.as_str(),
-        clinician: "",
-        when: When::Local {
-            date: &date,
-            time: "23:59",
-        },
-        kind: "one_to_one",
-        name: "Sam Patient",
-        birth: Birth::Iso("1984-03-27"),
-        nhs_number: "",
-        mobile: "07700 900123",
-        email: "",
-        contact: "sms",
-        child_attendance: "",
-        colleagues: &[],
-    };
-    let then = Then {
-        invite: None,
-        links_on: Some(&app.base),
-    };
-    let done = book(&app.store, &app.system(), org, &input, then)
-        .await
-        .expect("booked");
+    let day = (app.now() + Span::hours(1)).date();
+    let done = app
+        .book(org, &Appointment::new(&clinic, day, "23:59"))
+        .await;
     let token = done.links[0].1.token().to_owned();
     (done.id, token)
 }

@@ -9,10 +9,10 @@ mod signal_support;
 
 use std::time::Duration;
 
+use common::booking::Appointment;
 use common::{Browser, TestApp};
 use haven_domain::consultation::Status;
 use haven_domain::{AttendeeId, ConsultationId, OrgId, Role};
-use haven_server::ops::booking::{Birth, BookingInput, Then, When, book};
 use serde_json::json;
 use signal_support::{MediaClient, connect};
 
@@ -43,37 +43,10 @@ async fn booked() -> Booked {
     app.sign_in(&clinician, &doctor.email, &doctor.password)
         .await
         .assert_home();
-    let date = app.now() + haven_domain::time::Duration::hours(1);
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
-    let input = BookingInput {
-        clinic: clinic.as_str(),
-        clinician: "",
-        when: When::Local {
-            date: &date,
-            time: "23:59",
-        },
-        kind: "one_to_one",
-        name: "Sam Patient",
-        birth: Birth::Iso("1984-03-27"),
-        nhs_number: "",
-        mobile: "07700 900123",
-        email: "",
-        contact: "sms",
-        child_attendance: "",
-        colleagues: &[],
-    };
-    let then = Then {
-        invite: None,
-        links_on: Some(&app.base),
-    };
-    let done = book(&app.store, &app.system(), &org, &input, then)
-        .await
-        .expect("booked");
+    let day = (app.now() + haven_domain::time::Duration::hours(1)).date();
+    let done = app
+        .book(&org, &Appointment::new(&clinic, day, "23:59"))
+        .await;
     let token = done.links[0].1.token().to_owned();
     Booked {
         app,

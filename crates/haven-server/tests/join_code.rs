@@ -15,13 +15,13 @@ mod notify;
 
 use std::sync::{Arc, Mutex};
 
+use common::booking::Appointment;
 use common::{Browser, Page, TestApp};
 use haven_domain::identity_code::{ATTEMPTS, OneTimeCode};
 use haven_domain::time::Duration;
 use haven_domain::{AttendeeId, ConsultationId, IdentityCheck, OrgId, Role};
 use haven_server::invites::transport::{ConsoleOut, Transport};
 use haven_server::invites::worker::Worker;
-use haven_server::ops::booking::{Birth, BookingInput, Then, When, book};
 use haven_store::outbox::{MessageStatus, Purpose};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -52,41 +52,9 @@ async fn booked_with(app: TestApp, check: IdentityCheck, mobile: &str) -> Booked
         .await
         .unwrap();
     let clinic = app.create_clinic(&org, "Physiotherapy").await;
-    let date = app.now();
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
-    let input = BookingInput {
-        clinic: clinic.as_str(),
-        clinician: "",
-        when: When::Local {
-            date: &date,
-            time: "23:30",
-        },
-        kind: "one_to_one",
-        name: "Sam Patient",
-        birth: Birth::Iso("1984-03-27"),
-        nhs_number: "",
-        mobile,
-        email: if mobile.is_empty() {
-            "sam@example.org"
-        } else {
-            ""
-        },
-        contact: if mobile.is_empty() { "email" } else { "sms" },
-        child_attendance: "",
-        colleagues: &[],
-    };
-    let then = Then {
-        invite: None,
-        links_on: Some(&app.base),
-    };
-    let done = book(&app.store, &app.system(), &org, &input, then)
-        .await
-        .expect("booked");
+    let mut appointment = Appointment::new(&clinic, app.now().date(), "23:30");
+    appointment.mobile = mobile;
+    let done = app.book(&org, &appointment).await;
     let token = done.links[0].1.token().to_owned();
     let patient = app.store.attendees(&org, &done.id).await.unwrap()[0]
         .id

@@ -4,51 +4,22 @@
 mod common;
 
 use common::TestApp;
+use common::booking::Appointment;
 use haven_domain::time::Duration;
 use haven_domain::{ConsultationId, OrgId};
-use haven_server::ops::booking::{Birth, BookingInput, Then, When, book, cancel};
+use haven_server::ops::booking::cancel;
 use reqwest::StatusCode;
 
 /// Books a consultation for tomorrow at 14:30 UTC; returns its id and the patient's link
 /// path (`/join/TOKEN`).
 async fn booked(app: &TestApp, org: &OrgId, dob: &str, child: &str) -> (ConsultationId, String) {
     let clinic = app.create_clinic(org, "Physiotherapy").await;
-    let date = app.now() + Duration::days(1);
-    let date = format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
-    let input = BookingInput {
-        clinic: clinic.as_str(),
-        clinician: "",
-        when: When::Local {
-            date: &date,
-            time: "14:30",
-        },
-        kind: "one_to_one",
-        name: "Sam Patient",
-        birth: Birth::Iso(dob),
-        nhs_number: "",
-        mobile: "07700 900123",
-        email: "",
-        contact: "sms",
-        child_attendance: child,
-        colleagues: &[],
-    };
-    let then = Then {
-        invite: None,
-        links_on: Some(&app.base),
-    };
-    let done = book(&app.store, &app.system(), org, &input, then)
-        .await
-        .expect("booked");
-    let link = done.links[0].1.as_str().to_owned();
-    let path = link
-        .strip_prefix(&app.base)
-        .expect("on Haven's URL")
-        .to_owned();
+    let day = (app.now() + Duration::days(1)).date();
+    let mut appointment = Appointment::new(&clinic, day, "14:30");
+    appointment.birth = dob;
+    appointment.child_attendance = child;
+    let done = app.book(org, &appointment).await;
+    let path = app.link_path(&done);
     (done.id, path)
 }
 

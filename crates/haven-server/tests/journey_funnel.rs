@@ -4,10 +4,11 @@
 
 mod common;
 
+use common::booking::Appointment;
 use common::{Browser, TestApp};
 use haven_domain::time::Duration;
 use haven_domain::{OrgId, Role, uk_time};
-use haven_server::ops::booking::{Birth, BookingInput, Then, When, book, cancel};
+use haven_server::ops::booking::cancel;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -21,42 +22,14 @@ struct Booked {
 
 async fn booked(app: &TestApp, org: &OrgId, clinic: &str) -> Booked {
     let clinic = app.create_clinic(org, clinic).await;
-    let day = (uk_time::local(app.now()) + Duration::days(1))
-        .date()
-        .to_string();
-    let input = BookingInput {
-        clinic: clinic.as_str(),
-        clinician: "",
-        when: When::Local {
-            date: &day,
-            time: "14:30",
-        },
-        kind: "one_to_one",
-        name: "Sam Patient",
-        birth: Birth::Iso("1984-03-27"),
-        nhs_number: "",
-        mobile: "07700 900123",
-        email: "",
-        contact: "sms",
-        child_attendance: "",
-        colleagues: &[],
-    };
-    let then = Then {
-        invite: None,
-        links_on: Some(&app.base),
-    };
-    let done = book(&app.store, &app.system(), org, &input, then)
-        .await
-        .expect("booked");
-    let link = done.links[0].1.as_str();
-    let path = link
-        .strip_prefix(&app.base)
-        .expect("on Haven's URL")
-        .to_owned();
+    let day = (uk_time::local(app.now()) + Duration::days(1)).date();
+    let done = app
+        .book(org, &Appointment::new(&clinic, day, "14:30"))
+        .await;
     Booked {
-        path,
+        path: app.link_path(&done),
         id: done.id,
-        day,
+        day: day.to_string(),
     }
 }
 

@@ -13,6 +13,8 @@
 // Each test file uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod booking;
+
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 

@@ -1,0 +1,83 @@
+//! Booking in tests: a one-to-one consultation with a made-up patient, through the same
+//! operation the pages and the API use, with its join links and no invitation sent.
+
+use haven_domain::time::Date;
+use haven_domain::{ClinicId, OrgId};
+use haven_server::ops::booking::{Birth, Booked, BookingInput, Then, When, book};
+
+use super::TestApp;
+
+/// What a test books. [`Appointment::new`] gives the usual patient; tests change the rest.
+pub struct Appointment<'a> {
+    pub clinic: &'a ClinicId,
+    /// A clinician's user id, or empty for none.
+    pub clinician: &'a str,
+    pub day: Date,
+    /// UK time, `HH:MM`.
+    pub time: &'a str,
+    pub name: &'a str,
+    /// `YYYY-MM-DD`.
+    pub birth: &'a str,
+    /// Empty to invite by email instead.
+    pub mobile: &'a str,
+    pub child_attendance: &'a str,
+}
+
+impl<'a> Appointment<'a> {
+    /// Sam Patient, born 27 March 1984, invited by text message, in `clinic` on `day` at
+    /// `time`, with no clinician named.
+    pub fn new(clinic: &'a ClinicId, day: Date, time: &'a str) -> Self {
+        Appointment {
+            clinic,
+            clinician: "",
+            day,
+            time,
+            name: "Sam Patient",
+            birth: "1984-03-27",
+            mobile: "07700 900123",
+            child_attendance: "",
+        }
+    }
+}
+
+impl TestApp {
+    /// Books the appointment in `org`; panics if it is refused.
+    pub async fn book(&self, org: &OrgId, a: &Appointment<'_>) -> Booked {
+        let date = a.day.to_string();
+        let by_email = a.mobile.is_empty();
+        let input = BookingInput {
+            clinic: a.clinic.as_str(),
+            clinician: a.clinician,
+            when: When::Local {
+                date: &date,
+                time: a.time,
+            },
+            kind: "one_to_one",
+            name: a.name,
+            birth: Birth::Iso(a.birth),
+            nhs_number: "",
+            mobile: a.mobile,
+            email: if by_email { "sam@example.org" } else { "" },
+            contact: if by_email { "email" } else { "sms" },
+            child_attendance: a.child_attendance,
+            colleagues: &[],
+        };
+        let then = Then {
+            invite: None,
+            links_on: Some(&self.base),
+        };
+        book(&self.store, &self.system(), org, &input, then)
+            .await
+            .expect("booked")
+    }
+
+    /// The path (`/join/TOKEN`) of the first link of a booking.
+    pub fn link_path(&self, booked: &Booked) -> String {
+        booked.links[0]
+            .1
+            .as_str()
+            .strip_prefix(&self.base)
+            .expect("on Haven's URL")
+            .to_owned()
+    }
+}
