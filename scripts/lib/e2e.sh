@@ -2,7 +2,7 @@
 # The browser tests in tests/e2e: what they need on a fresh Debian machine, and how they
 # run. Source scripts/lib/deps.sh first; call from the repository root.
 #
-#   ensure_e2e_deps            Debian's chromium, iproute2, iptables, coturn, and tests/e2e's
+#   ensure_e2e_deps            Debian's chromium, iproute2, iptables, coturn, sqlite3, and tests/e2e's
 #                              npm packages (Playwright, axe-core, TypeScript)
 #   e2e_typecheck              tsc --checkJs --noEmit over the call client, web/*.js
 #   e2e_run [ARGS...]          Playwright (ARGS go to `playwright test`) in a private network
@@ -78,6 +78,8 @@ ensure_e2e_deps() {
 	ensure_iproute2 || ok=1
 	ensure_iptables || ok=1
 	ensure_coturn || ok=1
+	# A test ages a link in the server's database, as a day passing would.
+	ensure_apt_package sqlite3 sqlite3 || ok=1
 	# Under the run lock (see e2e_run): never replace node_modules under a running test.
 	mkdir -p "$HAVEN_E2E_OUT"
 	(

@@ -1,12 +1,13 @@
 // What a clinician does besides admitting, in the browser: a patient who typed a wrong
 // date of birth is shown to the clinician as a mismatch (and can still be admitted after
 // being asked); hold and resume (media stops both ways, then flows again); back to the
-// waiting room and admitted again; and a link that no longer works because its
-// consultation was cancelled. The patient's pages are checked with axe and at 360×640.
+// waiting room and admitted again; and links that no longer work because their
+// consultation was cancelled or their day has passed. The patient's pages are checked
+// with axe and at 360×640.
 //
 // Sorts after journey.spec.mjs on purpose (see video-consultation.spec.mjs).
 import { expect, test } from './lib/fixtures.mjs';
-import { expectMediaFrom, participantId } from './lib/call.mjs';
+import { expectMediaFrom, participantId, run } from './lib/call.mjs';
 import { formatAxe, formatOverflow } from './lib/checks.mjs';
 import {
   admissionRow, book, checkPage, completeChecklist, enterDetails, expectInvitation, expectMediaResumes, expectMediaStops, inboundTotals,
@@ -23,6 +24,7 @@ const PATIENT = { name: 'Daniel Price', dob: ['3', '11', '1987'], email: 'daniel
 /** What the patient typed: the day and month swapped. */
 const TYPED = { name: 'daniel  price', dob: ['11', '3', '1987'] };
 const CANCELLED = { name: 'Aisha Rahman', dob: ['22', '1', '1979'], email: 'aisha.rahman@example.org' };
+const EXPIRED = { name: 'Owen Hughes', dob: ['9', '8', '1990'], email: 'owen.hughes@example.org' };
 
 test.describe('hold, back to the waiting room, a mismatch, and a dead link', () => {
   test.describe.configure({ mode: 'serial' });
@@ -157,8 +159,28 @@ test.describe('hold, back to the waiting room, a mismatch, and a dead link', () 
     expect((await patient.goto(`${link}/check`)).status()).toBe(404);
   });
 
+  test('an expired link no longer works: the patient is told what to do', async () => {
+    const id = await book(details, { clinic: PRACTICE.clinic, clinician: PRACTICE.clinician.name, patient: EXPIRED });
+    await expectInvitation(details, 'Sent', 'Invited');
+    const link = await invitationLink(id);
+    expect((await patient.goto(link)).status()).toBe(200);
+
+    // The appointment day passes: the link's expiry, kept in the database, is now behind us.
+    const db = new URL(process.env.HAVEN_E2E_DATABASE_URL ?? '').pathname;
+    const past = (Date.now() - 60_000) * 1000;
+    await run('sqlite3', [db, `UPDATE invite_tokens SET expires_at = ${past} WHERE attendee_id IN (SELECT id FROM attendees WHERE consultation_id = '${id}')`]);
+
+    const dead = await patient.goto(link);
+    expect(dead.status()).toBe(404);
+    await expect(patient.getByRole('heading', { level: 1 })).toHaveText('This link does not work');
+    await expect(patient.getByRole('heading', { name: 'What to do' })).toBeVisible();
+    await expect(patient.getByText('It may have expired')).toBeVisible();
+    await checkPage(found, patient, 'expired link', { phone: true });
+    expect((await patient.goto(`${link}/check`)).status()).toBe(404);
+  });
+
   test('these pages have no WCAG 2.0/2.1/2.2 A or AA violation (axe-core), the patient’s do not scroll sideways at 360×640, and no page logged an error', async () => {
-    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(4);
+    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(5);
     expect(found.axe.length, `axe found violations:\n${formatAxe(found.axe)}\n`).toBe(0);
     expect(found.overflow.length, `wider than a 360 px phone:\n${formatOverflow(found.overflow)}\n`).toBe(0);
     expect(errors, 'script and console errors').toEqual([]);
