@@ -46,6 +46,13 @@ async fn join_clinic(app: &TestApp, org: &OrgId, clinic: &ClinicId, who: &Accoun
         .expect("adding a member works");
 }
 
+/// A staff member of the organisation who works in the clinic, signed in.
+async fn member(c: &Clinic, email: &str, name: &str, roles: &[Role]) -> (Account, Browser) {
+    let (account, browser) = staff(&c.app, &c.org, email, name, roles).await;
+    join_clinic(&c.app, &c.org, &c.clinic, &account).await;
+    (account, browser)
+}
+
 async fn clinic() -> Clinic {
     let app = common::spawn_app().await;
     let org = app.create_org("Riverside Health").await;
@@ -260,15 +267,13 @@ async fn only_the_clinics_staff_and_the_organisations_admins_see_its_waiting_roo
     let _patient = wait(app, &token).await;
     let path = format!("/clinics/{}/waiting", c.clinic);
 
-    let (desk, desk_browser) = staff(
-        app,
-        &c.org,
+    let (_, desk_browser) = member(
+        &c,
         "rae@example.org",
         "Rae Reception",
         &[Role::Receptionist],
     )
     .await;
-    join_clinic(app, &c.org, &c.clinic, &desk).await;
     let page = desk_browser.get(&path).await;
     assert_eq!(page.status, 200);
     assert!(
@@ -300,15 +305,8 @@ async fn only_the_clinics_staff_and_the_organisations_admins_see_its_waiting_roo
     )
     .await;
     join_clinic(app, &c.org, &podiatry, &elsewhere).await;
-    let (auditor, auditor_browser) = staff(
-        app,
-        &c.org,
-        "ian@example.org",
-        "Ian Auditor",
-        &[Role::IgAuditor],
-    )
-    .await;
-    join_clinic(app, &c.org, &c.clinic, &auditor).await;
+    let (_, auditor_browser) =
+        member(&c, "ian@example.org", "Ian Auditor", &[Role::IgAuditor]).await;
     let hillside = app.create_org("Hillside Practice").await;
     let (_, stranger) = staff(
         app,
@@ -390,15 +388,8 @@ async fn a_consultation_passes_to_another_clinician_of_the_clinic_who_finds_the_
     let c = clinic().await;
     let app = &c.app;
     let (id, _, token) = booking(&c, "10:30", c.doctor.id.as_str(), "Sam Patient").await;
-    let (second, second_browser) = staff(
-        app,
-        &c.org,
-        "eli@example.org",
-        "Eli Second",
-        &[Role::Clinician],
-    )
-    .await;
-    join_clinic(app, &c.org, &c.clinic, &second).await;
+    let (second, second_browser) =
+        member(&c, "eli@example.org", "Eli Second", &[Role::Clinician]).await;
     let (outsider, _) = staff(
         app,
         &c.org,
@@ -407,15 +398,13 @@ async fn a_consultation_passes_to_another_clinician_of_the_clinic_who_finds_the_
         &[Role::Clinician],
     )
     .await;
-    let (desk, _) = staff(
-        app,
-        &c.org,
+    let (desk, _) = member(
+        &c,
         "rae@example.org",
         "Rae Reception",
         &[Role::Receptionist],
     )
     .await;
-    join_clinic(app, &c.org, &c.clinic, &desk).await;
     let mut patient = wait(app, &token).await;
 
     let path = format!("/consultations/{id}/transfer");
@@ -512,15 +501,7 @@ async fn someone_in_the_call_goes_back_to_waiting_when_the_consultation_is_passe
     let c = clinic().await;
     let app = &c.app;
     let (id, attendee, token) = booking(&c, "10:30", c.doctor.id.as_str(), "Sam Patient").await;
-    let (second, _) = staff(
-        app,
-        &c.org,
-        "eli@example.org",
-        "Eli Second",
-        &[Role::Clinician],
-    )
-    .await;
-    join_clinic(app, &c.org, &c.clinic, &second).await;
+    let (second, _) = member(&c, "eli@example.org", "Eli Second", &[Role::Clinician]).await;
     let mut patient = wait(app, &token).await;
     let admit = format!("/consultations/{id}/attendees/{attendee}/admit");
     let form = c.desk.get(&admit).await;

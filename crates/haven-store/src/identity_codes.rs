@@ -28,6 +28,20 @@ fn record_from_row(row: &AnyRow) -> Result<CodeRecord> {
 
 const RECORD: &str = "code_hash, expires_at, attempts_left, passed_at, locked_at";
 
+/// An attendee's code, through the pool or inside a transaction.
+async fn code_of<'e, E>(exec: E, org: &OrgId, attendee: &AttendeeId) -> Result<Option<CodeRecord>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {RECORD} FROM identity_codes WHERE org_id = $1 AND attendee_id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref().map(record_from_row).transpose()
+}
+
 impl Store {
     /// An attendee's code, if one was ever asked for.
     pub async fn identity_code(
@@ -35,14 +49,7 @@ impl Store {
         org: &OrgId,
         attendee: &AttendeeId,
     ) -> Result<Option<CodeRecord>> {
-        let sql =
-            format!("SELECT {RECORD} FROM identity_codes WHERE org_id = $1 AND attendee_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(attendee.as_str())
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(record_from_row).transpose()
+        code_of(self.pool(), org, attendee).await
     }
 
     /// The latest one-time code message queued for an attendee of the organisation.
@@ -71,14 +78,7 @@ impl Tx {
         org: &OrgId,
         attendee: &AttendeeId,
     ) -> Result<Option<CodeRecord>> {
-        let sql =
-            format!("SELECT {RECORD} FROM identity_codes WHERE org_id = $1 AND attendee_id = $2");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org.as_str())
-            .bind(attendee.as_str())
-            .fetch_optional(self.conn())
-            .await?;
-        row.as_ref().map(record_from_row).transpose()
+        code_of(self.conn(), org, attendee).await
     }
 
     /// Queues a one-time code for an attendee of the organisation, due at once, creating
