@@ -33,6 +33,7 @@ pub mod audit;
 pub mod birth;
 pub mod consultation;
 pub mod email;
+pub mod group;
 pub mod identity_code;
 pub mod ids;
 pub mod journey;

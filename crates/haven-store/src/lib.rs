@@ -20,6 +20,7 @@ pub mod auth;
 pub mod clinician;
 pub mod consultations;
 mod error;
+pub mod groups;
 pub mod identity_codes;
 pub mod invites;
 pub mod journey;

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::invites::JoinLink;
 use crate::ops::Context;
 use crate::ops::booking::{Birth, BookingInput, Then, When, book};
+use crate::ops::group::{GroupInput, GroupPersonInput};
 
 /// The body of `POST /api/v1/consultations`.
 #[derive(Debug, Deserialize)]
@@ -31,6 +32,12 @@ struct NewConsultation {
     kind: String,
     #[serde(default)]
     patient: Option<NewPatient>,
+    /// A group's attendees (required for a group, refused for other kinds).
+    #[serde(default)]
+    attendees: Option<Vec<NewAttendee>>,
+    /// A group's co-hosts besides the clinician: clinicians of the clinic.
+    #[serde(default)]
+    cohost_ids: Option<Vec<String>>,
     /// Whether Haven sends the invitations itself (the default) or the caller delivers
     /// the join links from the response.
     #[serde(default = "yes")]
@@ -51,6 +58,21 @@ struct NewPatient {
     preferred_contact: String,
     #[serde(default)]
     child_attendance: Option<String>,
+}
+
+/// One attendee of a group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAttendee {
+    name: String,
+    date_of_birth: String,
+    #[serde(default)]
+    nhs_number: Option<String>,
+    #[serde(default)]
+    mobile: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    preferred_contact: String,
 }
 
 fn yes() -> bool {
@@ -81,13 +103,22 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let new: NewConsultation = parse_body(&body)?;
-    let colleague_meeting = new.kind == "colleague_meeting";
+    // Neither a colleague meeting nor a group has one patient.
+    let colleague_meeting = new.kind == "colleague_meeting" || new.kind == "group";
     let patient = match (&new.patient, colleague_meeting) {
         (Some(p), false) => p,
         (Some(_), true) => {
             return Err(ApiError::Invalid(vec![(
                 "patient".into(),
-                "A colleague meeting has no patient: leave \"patient\" out".into(),
+                format!(
+                    "A {} has no single patient: leave \"patient\" out{}",
+                    new.kind.replace('_', " "),
+                    if new.kind == "group" {
+                        " and list the \"attendees\""
+                    } else {
+                        ""
+                    }
+                ),
             )]));
         }
         (None, false) => {
@@ -106,6 +137,25 @@ pub(super) async fn create(
             child_attendance: None,
         },
     };
+    let rows: Vec<GroupPersonInput<'_>> = new
+        .attendees
+        .iter()
+        .flatten()
+        .map(|a| GroupPersonInput {
+            name: &a.name,
+            birth: Birth::Iso(&a.date_of_birth),
+            nhs_number: a.nhs_number.as_deref().unwrap_or(""),
+            mobile: a.mobile.as_deref().unwrap_or(""),
+            email: a.email.as_deref().unwrap_or(""),
+            contact: &a.preferred_contact,
+        })
+        .collect();
+    let cohosts: Vec<&str> = new
+        .cohost_ids
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     let input = BookingInput {
         clinic: &new.clinic_id,
         clinician: new.clinician_id.as_deref().unwrap_or(""),
@@ -119,6 +169,10 @@ pub(super) async fn create(
         contact: &patient.preferred_contact,
         child_attendance: patient.child_attendance.as_deref().unwrap_or(""),
         colleagues: &[],
+        group: GroupInput {
+            attendees: &rows,
+            cohosts: &cohosts,
+        },
     };
     let ctx = context(&state, &caller);
     let then = Then {
@@ -162,14 +216,29 @@ async fn representation(
 ) -> Result<Value, ApiError> {
     let c = state.store.consultation(&caller.org, id).await?;
     let people = state.store.attendees(&caller.org, id).await?;
+    let group = state.store.group_attendees(&caller.org, id).await?;
     let participants: Vec<Value> = people
         .iter()
         .map(|a| {
             let link = links.iter().find(|(id, _)| *id == a.id).map(|(_, l)| l);
-            participant(a, link)
+            let mut value = participant(a, link);
+            if let Some(g) = group.iter().find(|g| g.attendee.id == a.id) {
+                value["date_of_birth"] = Value::String(g.dob.iso());
+                value["nhs_number"] = g
+                    .nhs_number
+                    .as_ref()
+                    .map_or(Value::Null, |n| Value::String(n.as_str().to_owned()));
+            }
+            value
         })
         .collect();
-    Ok(consultation(&c, participants))
+    let hosts = state.store.hosts(&caller.org, id).await?;
+    let mut value = consultation(&c, participants);
+    value["host_ids"] = hosts
+        .iter()
+        .map(|h| Value::String(h.as_str().to_owned()))
+        .collect();
+    Ok(value)
 }
 
 fn time(t: OffsetDateTime) -> String {

@@ -34,7 +34,17 @@ impl ApiError {
             "clinician" => "clinician_id".to_owned(),
             "starts_at" | "kind" => field.to_owned(),
             "contact" => "patient.preferred_contact".to_owned(),
-            other => format!("patient.{other}"),
+            "attendees" => field.to_owned(),
+            "cohosts" => "cohost_ids".to_owned(),
+            other => match other
+                .strip_prefix("attendees.")
+                .and_then(|r| r.split_once('.'))
+            {
+                // A group attendee's row: attendees.3.contact → attendees[3].preferred_contact.
+                Some((row, "contact")) => format!("attendees[{row}].preferred_contact"),
+                Some((row, name)) => format!("attendees[{row}].{name}"),
+                None => format!("patient.{other}"),
+            },
         }
     }
 }

@@ -127,7 +127,9 @@ fn schemas() -> Value {
                 "clinician_id": { "type": ["string", "null"], "pattern": ID_PATTERN },
                 "starts_at": { "type": "string", "format": "date-time", "description": "RFC 3339." },
                 "kind": { "$ref": "#/components/schemas/Kind" },
-                "patient": { "$ref": "#/components/schemas/NewPatient", "description": "Required unless kind is colleague_meeting, which has none." },
+                "patient": { "$ref": "#/components/schemas/NewPatient", "description": "Required unless kind is colleague_meeting or group, which have none." },
+                "attendees": { "type": "array", "maxItems": 30, "items": { "$ref": "#/components/schemas/NewAttendee" }, "description": "A group's attendees, 1 to 30, each 16 or over, no mobile number or email address twice. Only for kind group." },
+                "cohost_ids": { "type": "array", "items": { "type": "string", "pattern": ID_PATTERN }, "description": "A group's co-hosts besides clinician_id (required for a group): clinicians of the clinic, at most 5 hosts in all." },
                 "send_invitations": { "type": "boolean", "default": true, "description": "Whether Haven sends each invitation (by the preferred contact) or the caller delivers the join links." }
             }
         },
@@ -145,10 +147,23 @@ fn schemas() -> Value {
                 "child_attendance": { "oneOf": [{ "$ref": "#/components/schemas/ChildAttendance" }, { "type": "null" }], "description": "Required when the patient is under 16 on the day." }
             }
         },
+        "NewAttendee": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name", "date_of_birth", "preferred_contact"],
+            "properties": {
+                "name": { "type": "string" },
+                "date_of_birth": { "type": "string", "format": "date" },
+                "nhs_number": { "type": ["string", "null"], "description": "Ten digits with a valid check digit; spaces allowed." },
+                "mobile": { "type": ["string", "null"], "description": "A UK mobile number." },
+                "email": { "type": ["string", "null"] },
+                "preferred_contact": { "$ref": "#/components/schemas/Contact" }
+            }
+        },
         "Consultation": {
             "type": "object",
             "additionalProperties": false,
-            "required": ["id", "status", "kind", "clinic_id", "clinician_id", "starts_at", "created_at", "ended_at", "outcome", "patient", "participants"],
+            "required": ["id", "status", "kind", "clinic_id", "clinician_id", "starts_at", "created_at", "ended_at", "outcome", "patient", "participants", "host_ids"],
             "properties": {
                 "id": { "type": "string", "pattern": ID_PATTERN },
                 "status": { "type": "string", "enum": ["booked", "invited", "waiting", "in_progress", "ended", "cancelled", "did_not_attend"] },
@@ -172,7 +187,8 @@ fn schemas() -> Value {
                         }
                     }]
                 },
-                "participants": { "type": "array", "items": { "$ref": "#/components/schemas/Participant" } }
+                "participants": { "type": "array", "items": { "$ref": "#/components/schemas/Participant" } },
+                "host_ids": { "type": "array", "items": { "type": "string", "pattern": ID_PATTERN }, "description": "A group's hosts, the clinician first; empty for other kinds." }
             }
         },
         "Participant": {
@@ -186,7 +202,9 @@ fn schemas() -> Value {
                 "mobile": { "type": ["string", "null"], "description": "E.164, +447…" },
                 "email": nullable("string"),
                 "preferred_contact": { "$ref": "#/components/schemas/Contact" },
-                "join_link": { "type": "string", "format": "uri", "description": "Only in the answer to createConsultation." }
+                "join_link": { "type": "string", "format": "uri", "description": "Only in the answer to createConsultation." },
+                "date_of_birth": { "type": "string", "format": "date", "description": "A group attendee's, as booked." },
+                "nhs_number": { "type": ["string", "null"], "pattern": "^[0-9]{10}$", "description": "A group attendee's, when known." }
             }
         },
         "Kind": { "type": "string", "enum": ["one_to_one", "with_carer", "group", "colleague_meeting"] },

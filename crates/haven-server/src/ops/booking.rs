@@ -80,6 +80,8 @@ pub struct BookingInput<'a> {
     pub child_attendance: &'a str,
     /// For a colleague meeting: the staff members who attend (user ids), besides the host.
     pub colleagues: &'a [&'a str],
+    /// For a group: its attendees and co-hosts (the patient fields above are not used).
+    pub group: super::group::GroupInput<'a>,
 }
 
 /// What to do besides booking, in the same transaction.
@@ -97,8 +99,10 @@ pub struct Then<'a> {
 pub struct Booked {
     /// The new consultation.
     pub id: ConsultationId,
-    /// Its patient's attendee record, unless it is a colleague meeting.
+    /// Its patient's attendee record, unless it is a colleague meeting or a group.
     pub patient: Option<AttendeeId>,
+    /// A group's attendees, in booking order (empty for other kinds).
+    pub group: Vec<AttendeeId>,
     /// Each person's join link, when asked for.
     pub links: Vec<(AttendeeId, JoinLink)>,
 }
@@ -111,6 +115,7 @@ struct Checked {
     kind: Kind,
     patient: Option<(BookedPatient, Option<UkMobile>, Option<Email>, Contact)>,
     colleagues: Vec<super::meetings::Colleague>,
+    group: Option<super::group::CheckedGroup>,
 }
 
 /// Books a consultation in `org` and audits it; [`Error::Invalid`] names every bad field.
@@ -159,8 +164,12 @@ pub async fn book(
         patient_id = Some(attendee);
     }
     super::meetings::add_colleagues(&mut tx, org, &id, &checked.colleagues, ctx.now).await?;
+    let group = match &checked.group {
+        Some(g) => super::group::add(&mut tx, ctx, org, &id, g).await?,
+        None => Vec::new(),
+    };
     let mut links = Vec::new();
-    if let Some(attendee) = &patient_id {
+    for attendee in patient_id.iter().chain(&group) {
         if let Some(settings) = then.invite {
             invites::ops::enqueue_in(&mut tx, ctx, settings, org, attendee).await?;
         }
@@ -181,6 +190,10 @@ pub async fn book(
     if !checked.colleagues.is_empty() {
         detail.push_str(&format!(" colleagues={}", checked.colleagues.len()));
     }
+    if let Some(g) = &checked.group {
+        let (hosts, attendees) = g.counts();
+        detail.push_str(&format!(" hosts={hosts} attendees={attendees}"));
+    }
     ctx.audit(
         &mut tx,
         Some(org),
@@ -193,6 +206,7 @@ pub async fn book(
     Ok(Booked {
         id,
         patient: patient_id,
+        group,
         links,
     })
 }
@@ -274,8 +288,34 @@ async fn check(
         );
     }
     let patient = match kind {
-        Some(Kind::ColleagueMeeting) | None => None,
+        Some(Kind::ColleagueMeeting | Kind::Group) | None => None,
         Some(_) => check_patient(input, now, starts_at, &mut errors),
+    };
+    let group = match kind {
+        Some(Kind::Group) => Some(
+            super::group::check(
+                store,
+                org,
+                clinic.as_ref(),
+                clinician.as_ref(),
+                starts_at,
+                now,
+                &input.group,
+                &mut errors,
+            )
+            .await?,
+        ),
+        _ => {
+            if input.group.attendees.iter().any(|p| !p.is_blank())
+                || !input.group.cohosts.is_empty()
+            {
+                errors.add(
+                    "attendees",
+                    "Attendees and co-hosts can be added only to a group consultation",
+                );
+            }
+            None
+        }
     };
     let colleagues = super::meetings::check_colleagues(
         store,
@@ -295,6 +335,7 @@ async fn check(
             kind,
             patient,
             colleagues,
+            group,
         }),
         _ => Err(Error::Internal(
             "booking checks passed without values".into(),
@@ -404,7 +445,7 @@ fn parse_when(when: When<'_>) -> Result<OffsetDateTime, &'static str> {
 }
 
 /// A parsed field, or its problem noted against it.
-fn field<T>(
+pub(crate) fn field<T>(
     errors: &mut FieldErrors,
     name: &'static str,
     result: Result<T, haven_domain::Error>,

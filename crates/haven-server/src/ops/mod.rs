@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod admission;
 pub mod audit_log;
 pub mod booking;
+pub mod group;
 pub mod identity_code;
 pub mod meetings;
 pub mod orgs;

@@ -17,7 +17,9 @@ use serde::Deserialize;
 use crate::invites::ops::{resend, status_text};
 use crate::ops::Context;
 use crate::ops::booking::{Birth, BookingInput, Then, When, book};
+use crate::ops::group::GroupInput;
 use crate::pages::form::{checkboxes, date_parts, radios, select};
+use crate::pages::group_form;
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, FormData, SignedIn, Staff};
 use crate::{AppState, Error, FieldErrors};
@@ -216,6 +218,11 @@ async fn booking_form(
         .collect();
     let chosen: Vec<&str> = values.all("colleagues").collect();
     let send = values.get("send") != "no";
+    let clinician_choices: Vec<(&str, &str)> = clinicians
+        .iter()
+        .map(|(v, l)| (v.as_str(), l.as_str()))
+        .collect();
+    let rows = group_form::rows(values) + usize::from(group_form::adding_row(values));
     Ok(layout(
         "Book a consultation",
         Some(who),
@@ -237,7 +244,7 @@ async fn booking_form(
                 (radios("kind", "Kind of consultation", None, &KINDS, values.get("kind"), errors))
                 (checkboxes("colleagues", "Colleagues attending (colleague meetings only)", Some("They see the meeting on their home page, join signed in, and wait until the host admits them. The host is the clinician above, or you if you are a clinician."), &staff, &chosen, errors))
                 h2 { "The patient" }
-                p class="hint" { "Leave empty for a colleague meeting." }
+                p class="hint" { "Leave empty for a colleague meeting or a group." }
                 (field("name", "Full name", values.get("name"), Input::TEXT, errors))
                 (date_parts("date_of_birth", "Date of birth", Some("For example, 27 3 1984"), (values.get("date_of_birth-day"), values.get("date_of_birth-month"), values.get("date_of_birth-year")), false, errors))
                 (field("nhs_number", "NHS number (optional)", values.get("nhs_number"), Input { hint: Some("10 digits, for example 943 476 5919"), ..Input::TEXT }, errors))
@@ -245,6 +252,7 @@ async fn booking_form(
                 (field("email", "Email address", values.get("email"), Input { kind: "email", autocomplete: "off", hint: None }, errors))
                 (radios("contact", "Send the invitation by", None, &[("sms", "Text message"), ("email", "Email")], values.get("contact"), errors))
                 (radios("child_attendance", "If the patient is under 16", Some("Who attends with them. The join page tells them."), &[("with_parent_or_guardian", "A parent or guardian attends"), ("alone_competent", "The young person attends alone, by their own competent decision")], values.get("child_attendance"), errors))
+                (group_form::section(values, rows, &clinician_choices, errors))
                 div class="checkbox" {
                     input type="checkbox" id="send" name="send" value="yes" checked[send];
                     label for="send" { "Send the invitation now" }
@@ -267,9 +275,18 @@ async fn create(
     values: FormData,
 ) -> Result<Response, Error> {
     booking_staff(&who)?;
+    if group_form::adding_row(&values) {
+        return Ok(booking_form(&state, &who, &values, &FieldErrors::default())
+            .await?
+            .into_response());
+    }
     let colleagues: Vec<&str> = values.all("colleagues").collect();
-    // A colleague meeting booked by a clinician without naming one is theirs to host.
-    let host_self = values.get("kind") == Kind::ColleagueMeeting.as_str()
+    let attendees = group_form::attendees(&values);
+    let cohosts: Vec<&str> = values.all("cohosts").collect();
+    // A colleague meeting or group booked by a clinician without naming one is theirs to
+    // host.
+    let hosted = [Kind::ColleagueMeeting.as_str(), Kind::Group.as_str()];
+    let host_self = hosted.contains(&values.get("kind"))
         && values.get("clinician").trim().is_empty()
         && who.user.roles.contains(Role::Clinician);
     let input = BookingInput {
@@ -296,6 +313,10 @@ async fn create(
         contact: values.get("contact"),
         child_attendance: values.get("child_attendance"),
         colleagues: &colleagues,
+        group: GroupInput {
+            attendees: &attendees,
+            cohosts: &cohosts,
+        },
     };
     let ctx = staff_ctx(&state, &who, &client);
     let then = Then {

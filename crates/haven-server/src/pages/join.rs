@@ -22,6 +22,7 @@ use crate::error::capitalise;
 use crate::invites::token_hash;
 use crate::ops::identity_code;
 use crate::pages::form::date_parts;
+use crate::pages::group_join;
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, CsrfToken, FormData};
 use crate::{AppState, Error, FieldErrors};
@@ -197,6 +198,7 @@ async fn landing_page(
                 (csrf_field(csrf))
                 (field("name", "Your full name", values.get("name"), Input { autocomplete: "name", ..Input::TEXT }, errors))
                 (date_parts("date_of_birth", "Your date of birth", Some("For example, 27 3 1984"), (values.get("date_of_birth-day"), values.get("date_of_birth-month"), values.get("date_of_birth-year")), true, errors))
+                @if group_join::is_group(invite) { (group_join::fields(invite, values, errors)) }
                 button type="submit" { "Continue" }
             }
         },
@@ -228,12 +230,24 @@ async fn confirm(
     )
     .map_err(|e| errors.add("date_of_birth", capitalise(&e.to_string())))
     .ok();
+    let group = group_join::is_group(&invite).then(|| group_join::check(&values, &mut errors));
+    if !errors.is_empty() {
+        let page = landing_page(&state, &invite, &csrf.0, &values, &errors).await?;
+        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+    }
     let (Some(name), Some(dob)) = (name, dob) else {
         let page = landing_page(&state, &invite, &csrf.0, &values, &errors).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
     let org = &invite.consultation.org_id;
+    let accepted_before = match group {
+        Some(_) => group_join::accepted(&state.store, &invite).await?,
+        None => false,
+    };
     let mut tx = state.store.begin().await?;
+    if let Some(Some(answer)) = &group {
+        group_join::record(&mut tx, &invite, answer, accepted_before, now).await?;
+    }
     // What they typed is kept as typed: a mismatch is for the clinician to see and ask
     // about, never a reason to turn the patient away.
     tx.confirm_identity(org, &invite.attendee.id, &name, dob, now)
@@ -267,7 +281,9 @@ async fn check(
         Ok(invite) => invite,
         Err(page) => return Ok(page),
     };
-    if invite.attendee.confirmed.is_none() {
+    let rules_missing =
+        group_join::is_group(&invite) && !group_join::accepted(&state.store, &invite).await?;
+    if invite.attendee.confirmed.is_none() || rules_missing {
         return Ok(Redirect::to(&format!("/join/{token}")).into_response());
     }
     let org = &invite.consultation.org_id;

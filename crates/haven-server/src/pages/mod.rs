@@ -9,6 +9,8 @@ pub mod call;
 pub mod clinics;
 pub mod consultations;
 pub mod form;
+pub mod group_form;
+pub mod group_join;
 pub mod home;
 pub mod join;
 mod join_code;

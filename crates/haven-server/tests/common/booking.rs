@@ -61,6 +61,7 @@ impl TestApp {
             contact: if by_email { "email" } else { "sms" },
             child_attendance: a.child_attendance,
             colleagues: &[],
+            group: Default::default(),
         };
         let then = Then {
             invite: None,

@@ -6,6 +6,7 @@ mod concurrency;
 mod conflicts;
 mod consultations;
 mod crash;
+mod groups;
 mod identity_codes;
 mod journey;
 mod meetings;
