@@ -6,6 +6,7 @@ pub mod admission;
 pub mod audit_log;
 pub mod booking;
 pub mod group;
+pub mod group_host;
 pub mod identity_code;
 pub mod meetings;
 pub mod orgs;

@@ -355,6 +355,7 @@ async fn show(
         None => None,
     };
     let cancellable = c.status.after(Event::Cancel).is_ok_and(|s| s != c.status);
+    let group = crate::pages::group_host::view(&state, &who, &c).await?;
     Ok(layout(
         "Consultation",
         Some(&who),
@@ -401,7 +402,11 @@ async fn show(
                     }
                 }
             }
-            (crate::pages::admit::live_section(&state, &who, &c, &people))
+            @if let Some(g) = &group {
+                (crate::pages::group_host::section(&who, &c, g))
+            } @else {
+                (crate::pages::admit::live_section(&state, &who, &c, &people))
+            }
             (crate::pages::admit::outcome_section(&who, &c))
             @if cancellable {
                 h2 { "Cancel" }

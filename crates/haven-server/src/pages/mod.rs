@@ -10,6 +10,7 @@ pub mod clinics;
 pub mod consultations;
 pub mod form;
 pub mod group_form;
+pub mod group_host;
 pub mod group_join;
 pub mod home;
 pub mod join;

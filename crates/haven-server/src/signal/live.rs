@@ -271,6 +271,14 @@ impl Live {
         if !code.may_wait() {
             return Err(LiveError::IdentityNotChecked);
         }
+        // A group attendee reaches the waiting room only after accepting the ground rules.
+        if invite.consultation.kind == Kind::Group
+            && !crate::pages::group_join::accepted(&self.store, &invite)
+                .await
+                .map_err(|e| LiveError::Store(e.to_string()))?
+        {
+            return Err(LiveError::IdentityNotChecked);
+        }
         let hub = self.consultation_hub(&org, &invite.consultation.id)?;
         let attendee = invite.attendee.id.clone();
         self.arrive(&org, &invite.consultation.id, &attendee)
@@ -335,6 +343,12 @@ impl Live {
         }
         let hosts = match (&c.kind, &c.clinician_id) {
             (Kind::ColleagueMeeting, Some(host)) => *host == staff.user,
+            // Any of a group's hosts runs its call; no other clinician.
+            (Kind::Group, _) => self
+                .store
+                .is_host(&staff.org, consultation, &staff.user)
+                .await
+                .map_err(store_error)?,
             _ => true,
         };
         if !hosts {

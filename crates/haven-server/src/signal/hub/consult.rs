@@ -44,7 +44,9 @@ impl Hub {
                 stage: stage.into(),
             });
             if stage == Stage::Admitted {
-                c.send(ServerMsg::Participants { list: self.list() });
+                c.send(ServerMsg::Participants {
+                    list: self.list(id),
+                });
             }
         }
         self.apply_stage(id).await;

@@ -5,6 +5,7 @@
 //! to the media room: clients' controls going in, its events going out to clients.
 
 mod consult;
+mod group;
 mod limit;
 mod media;
 
@@ -100,6 +101,12 @@ pub(crate) enum ToHub {
     ToWaiting { attendee: AttendeeId },
     /// A short message from staff to someone waiting ("running 10 minutes late").
     Notice { attendee: AttendeeId, text: String },
+    /// A host of a group muted an attendee's microphone (or let them unmute).
+    HostMute { attendee: AttendeeId, muted: bool },
+    /// A host of a group stopped an attendee's video, or allowed it again.
+    StopVideo { attendee: AttendeeId, stopped: bool },
+    /// A host removed an attendee (their links are already revoked).
+    Remove { attendee: AttendeeId },
 }
 
 /// Starts a room's hub; returns its inbox.
@@ -130,6 +137,7 @@ pub(crate) fn spawn(
         members: BTreeMap::new(),
         next_participant: 1,
         expires: Instant::now() + Duration::from_secs(lifetime),
+        group: None,
     };
     tokio::spawn(hub.run());
     tx
@@ -160,6 +168,10 @@ struct Member {
     pending_offer: Option<String>,
     /// Whether their media flowing both ways has been recorded for the journey funnel.
     flowing_recorded: bool,
+    /// In a group: the name other attendees see, and the one hosts see.
+    names: Option<group::Names>,
+    /// In a group: a host stopped their video, and only a host may allow it again.
+    video_stopped: bool,
 }
 
 struct Hub {
@@ -183,6 +195,8 @@ struct Hub {
     grace: Duration,
     /// When the room ends by itself.
     expires: Instant,
+    /// Whether the consultation is a group (read once, at the first join).
+    group: Option<bool>,
 }
 
 /// A consultation's live room closes by itself after this, however long the clinician
@@ -232,7 +246,8 @@ impl Hub {
     async fn command(&mut self, cmd: ToHub) -> Option<String> {
         match cmd {
             ToHub::Join { who, conn, reply } => {
-                let joined = self.join(who, conn);
+                let names = self.names_of(&who).await;
+                let joined = self.join(who, conn, names);
                 let _ = reply.send(joined);
             }
             ToHub::Msg { conn, msg } => return self.message(conn, msg).await,
@@ -245,11 +260,14 @@ impl Hub {
             }
             ToHub::ToWaiting { attendee } => self.set_stage(&attendee, Stage::Waiting).await,
             ToHub::Notice { attendee, text } => self.notice(&attendee, text),
+            ToHub::HostMute { attendee, muted } => self.host_mute(&attendee, muted).await,
+            ToHub::StopVideo { attendee, stopped } => self.stop_video(&attendee, stopped).await,
+            ToHub::Remove { attendee } => self.remove_attendee(&attendee).await,
         }
         None
     }
 
-    fn join(&mut self, who: Who, conn: Conn) -> Result<(), LiveError> {
+    fn join(&mut self, who: Who, conn: Conn, names: Option<group::Names>) -> Result<(), LiveError> {
         if let Who::Seat(hash) = &who
             && !self.live.seats.is_valid(hash)
         {
@@ -290,6 +308,8 @@ impl Hub {
                         views: BTreeMap::new(),
                         pending_offer: None,
                         flowing_recorded: false,
+                        names,
+                        video_stopped: false,
                     },
                 );
                 id
@@ -303,9 +323,9 @@ impl Hub {
         // Someone waiting sees only themselves: not who else is waiting, nor who is in
         // the call.
         let participants = if in_call {
-            self.list()
+            self.list(id)
         } else {
-            self.list_of(&[id])
+            self.list_of(&[id], id)
         };
         let member = self.members.get_mut(&id).expect("inserted or found above");
         if let Some(old) = member.conn.replace(conn.clone()) {
@@ -344,7 +364,14 @@ impl Hub {
             ClientMsg::Answer(sdp) => self.answer(id, sdp).await,
             // ICE-lite: the server learns addresses from connectivity checks.
             ClientMsg::Candidate(_) => {}
-            ClientMsg::Mute { kind, muted } => self.mute(id, kind, muted).await,
+            ClientMsg::Mute { kind, muted } if self.may_unmute(id, kind, muted) => {
+                self.mute(id, kind, muted).await;
+            }
+            ClientMsg::Mute { .. } => self.refuse(
+                id,
+                ErrorCode::NotHost,
+                "a host of the group stopped your video; only a host can allow it again",
+            ),
             ClientMsg::Prefer { audio_only } => self.prefer(id, audio_only).await,
             ClientMsg::View {
                 participant,
@@ -375,6 +402,7 @@ impl Hub {
             ),
             ClientMsg::Leave => {
                 self.remove(id).await;
+                self.stay_ended(id);
                 if let Some(c) = self.members.remove(&id).and_then(|m| m.conn) {
                     c.close(Close::LEFT);
                 }
@@ -502,6 +530,7 @@ impl Hub {
         }
         for id in expired {
             self.remove(id).await;
+            self.stay_ended(id);
             self.members.remove(&id);
         }
         self.broadcast_list(None);
@@ -516,6 +545,7 @@ impl Hub {
             tracing::debug!(room = %self.id, error = %e, "the media room had already ended");
         }
         self.record_end().await;
+        self.stays_end_all().await;
         for m in self.members.values() {
             if let Some(c) = &m.conn {
                 c.send(ServerMsg::Ended {
@@ -543,18 +573,21 @@ impl Hub {
         }
     }
 
-    /// Everyone in the call (admitted or on hold); those waiting are not listed.
-    fn list(&self) -> Vec<ParticipantInfo> {
+    /// Everyone in the call (admitted or on hold) as `viewer` sees them; those waiting are
+    /// not listed.
+    fn list(&self, viewer: ParticipantId) -> Vec<ParticipantInfo> {
         let ids: Vec<ParticipantId> = self
             .members
             .iter()
             .filter(|(_, m)| m.stage != Stage::Waiting)
             .map(|(id, _)| *id)
             .collect();
-        self.list_of(&ids)
+        self.list_of(&ids, viewer)
     }
 
-    fn list_of(&self, ids: &[ParticipantId]) -> Vec<ParticipantInfo> {
+    fn list_of(&self, ids: &[ParticipantId], viewer: ParticipantId) -> Vec<ParticipantInfo> {
+        // In a group, hosts see full names and attendees only the names shown to the group.
+        let full = self.members.get(&viewer).is_some_and(|m| m.host);
         self.members
             .iter()
             .filter(|(id, _)| ids.contains(id))
@@ -565,19 +598,21 @@ impl Hub {
                 audio_muted: m.audio_muted,
                 video_muted: m.video_muted,
                 audio_only: m.audio_only,
+                name: m.names.as_ref().map(|n| n.for_viewer(full).to_owned()),
             })
             .collect()
     }
 
     /// Sends the participant list to everyone in the call (but `except`).
     fn broadcast_list(&self, except: Option<ParticipantId>) {
-        let list = self.list();
         for (id, m) in &self.members {
             if m.stage == Stage::Waiting {
                 continue;
             }
             if let (false, Some(c)) = (Some(*id) == except, &m.conn) {
-                c.send(ServerMsg::Participants { list: list.clone() });
+                c.send(ServerMsg::Participants {
+                    list: self.list(*id),
+                });
             }
         }
     }

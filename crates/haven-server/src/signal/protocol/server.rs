@@ -225,6 +225,10 @@ pub struct ParticipantInfo {
     pub video_muted: bool,
     /// Whether they asked for audio only.
     pub audio_only: bool,
+    /// In a group consultation: their name as this client may see it (hosts see full
+    /// names, attendees the name shown to the group). Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// One entry of `RTCConfiguration.iceServers`.

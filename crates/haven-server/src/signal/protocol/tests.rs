@@ -320,6 +320,7 @@ fn signal_server_messages_have_the_documented_shape() {
             audio_muted: false,
             video_muted: false,
             audio_only: false,
+            name: None,
         }],
         ice_servers: vec![IceServer {
             urls: vec!["turn:turn.example.org:3478".into()],
