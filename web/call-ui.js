@@ -141,6 +141,12 @@ class CallPage {
       if (participant !== this.me) this.tiles.setConnection(participant, level);
     });
     s.on('mute', ({ participant, kind, muted }) => {
+      // A group's host muted this client, or stopped its video: show it off here too.
+      if (participant === this.me) {
+        (kind === 'audio' ? this.muteAudio : this.muteVideo).setAttribute('aria-pressed', String(muted));
+        this.call.setMuted(kind, muted);
+        return;
+      }
       this.tiles.setMuted(participant, kind, muted);
       const what = kind === 'audio' ? 'microphone' : 'camera';
       this.say(`${label(participant)} turned their ${what} ${muted ? 'off' : 'on'}.`);

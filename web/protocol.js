@@ -10,6 +10,7 @@
  * @property {boolean} audio_muted
  * @property {boolean} video_muted
  * @property {boolean} audio_only
+ * @property {string} [name] in a group: the name this client may see (hosts see full names)
  */
 
 /**

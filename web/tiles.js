@@ -10,6 +10,11 @@ export function label(id) {
   return `Participant ${id.replace(/^p/, '')}`;
 }
 
+/** A group participant's name as the server lets this client see it, else the label. @param {Participant} p */
+export function nameOf(p) {
+  return p.name || label(p.id);
+}
+
 /**
  * @typedef {object} Tile
  * @property {HTMLLIElement} item
@@ -58,7 +63,7 @@ export class Tiles {
       if (early) this.attach(p.id, early);
     }
     tile.participant = p;
-    tile.name.textContent = `${label(p.id)}${p.host ? ' (host)' : ''}`;
+    tile.name.textContent = `${nameOf(p)}${p.host ? ' (host)' : ''}`;
     this.render(tile);
   }
 
@@ -70,7 +75,7 @@ export class Tiles {
     const video = document.createElement('video');
     video.autoplay = true;
     video.playsInline = true;
-    video.setAttribute('aria-label', `${label(p.id)}'s camera`);
+    video.setAttribute('aria-label', `${nameOf(p)}'s camera`);
     const name = document.createElement('p');
     name.className = 'tile-name';
     const state = document.createElement('p');
@@ -80,7 +85,7 @@ export class Tiles {
       const remove = document.createElement('button');
       remove.type = 'button';
       remove.className = 'warning';
-      remove.textContent = `Remove ${label(p.id)}`;
+      remove.textContent = `Remove ${nameOf(p)}`;
       remove.addEventListener('click', () => {
         remove.disabled = true;
         this.eject(p.id);
