@@ -2,135 +2,15 @@
 //! 404), field-level validation, idempotent cancel, and every response checked against
 //! the schemas of the served OpenAPI document.
 
+mod api_support;
 mod common;
 
-use common::TestApp;
+use api_support::{Api, field_errors};
+use haven_domain::ConsultationId;
 use haven_domain::consultation::Event;
 use haven_domain::time::Duration;
-use haven_domain::time::format_description::well_known::Rfc3339;
-use haven_domain::{ConsultationId, OrgId};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-struct Api {
-    app: TestApp,
-    http: reqwest::Client,
-    key: String,
-    org: OrgId,
-    clinic: String,
-    other_key: String,
-    document: Value,
-}
-
-impl Api {
-    async fn start() -> Api {
-        let app = common::spawn_app().await;
-        let org = app.create_org("Riverside Health").await;
-        let clinic = app.create_clinic(&org, "Physiotherapy").await;
-        let key =
-            haven_server::ops::orgs::create_api_key(&app.store, &app.system(), &org, "GP booking")
-                .await
-                .expect("a key is made");
-        let other = app.create_org("Hillside Health").await;
-        let other_key = haven_server::ops::orgs::create_api_key(
-            &app.store,
-            &app.system(),
-            &other,
-            "GP booking",
-        )
-        .await
-        .expect("a key is made");
-        let http = reqwest::Client::new();
-        let document = http
-            .get(format!("{}/api/v1/openapi.json", app.base))
-            .send()
-            .await
-            .expect("the document is served")
-            .json()
-            .await
-            .expect("the document is JSON");
-        Api {
-            app,
-            http,
-            key,
-            org,
-            clinic: clinic.as_str().to_owned(),
-            other_key,
-            document,
-        }
-    }
-
-    fn at(&self, from_now: Duration) -> String {
-        (self.app.now() + from_now).format(&Rfc3339).unwrap()
-    }
-
-    fn booking(&self) -> Value {
-        json!({
-            "clinic_id": self.clinic,
-            "starts_at": self.at(Duration::days(2)),
-            "kind": "one_to_one",
-            "patient": {
-                "name": "Sam Patient",
-                "date_of_birth": "1984-03-27",
-                "nhs_number": "943 476 5919",
-                "mobile": "07700 900123",
-                "preferred_contact": "sms"
-            }
-        })
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        body: Option<&Value>,
-    ) -> (StatusCode, Value) {
-        let url = format!("{}{path}", self.app.base);
-        let mut req = match method {
-            "GET" => self.http.get(url),
-            _ => self.http.post(url),
-        };
-        if let Some(key) = key {
-            req = req.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let res = req.send().await.expect("the server answers");
-        let status = res.status();
-        let body = res.json().await.expect("every API answer is JSON");
-        (status, body)
-    }
-
-    /// Fails unless `body` matches the document's schema `name`.
-    fn conforms(&self, name: &str, body: &Value) {
-        let mut schema = self.document.clone();
-        schema["$ref"] = json!(format!("#/components/schemas/{name}"));
-        let validator = jsonschema::validator_for(&schema).expect("the document's schemas compile");
-        let problems: Vec<String> = validator
-            .iter_errors(body)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
-        assert!(problems.is_empty(), "{name}: {problems:?}\n{body:#}");
-    }
-
-    async fn create(&self, body: &Value) -> (StatusCode, Value) {
-        self.call("POST", "/api/v1/consultations", Some(&self.key), Some(body))
-            .await
-    }
-}
-
-fn field_errors(body: &Value) -> Vec<String> {
-    body["error"]["fields"]
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .map(|f| f["field"].as_str().unwrap_or("").to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_booking_returns_each_participants_join_link_and_reads_back() {

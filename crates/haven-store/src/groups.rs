@@ -104,7 +104,7 @@ impl Store {
         let sql = format!(
             "SELECT {}, g.dob, g.nhs_number, g.shown_name FROM attendees a \
              JOIN group_attendees g ON g.attendee_id = a.id \
-             WHERE g.org_id = $1 AND g.consultation_id = $2 ORDER BY a.created_at, a.id",
+             WHERE g.org_id = $1 AND g.consultation_id = $2 ORDER BY g.position",
             qualified("a")
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
@@ -176,12 +176,14 @@ impl Tx {
         Ok(())
     }
 
-    /// Records a group attendee's booked details; the attendee must already be added to
-    /// the same organisation's consultation ([`Error::NotFound`] otherwise).
+    /// Records a group attendee's booked details, `position` giving their place in the
+    /// booking; the attendee must already be added to the same organisation's consultation
+    /// ([`Error::NotFound`] otherwise).
     pub async fn add_group_details(
         &mut self,
         org: &OrgId,
         attendee: &AttendeeId,
+        position: i64,
         dob: DateOfBirth,
         nhs_number: Option<&NhsNumber>,
     ) -> Result<()> {
@@ -194,12 +196,13 @@ impl Tx {
                 .ok_or(Error::NotFound)?;
         let consultation: String = row.try_get("consultation_id")?;
         sqlx::query(
-            "INSERT INTO group_attendees (attendee_id, consultation_id, org_id, dob, nhs_number) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO group_attendees (attendee_id, consultation_id, org_id, position, dob, \
+             nhs_number) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(attendee.as_str())
         .bind(consultation)
         .bind(org.as_str())
+        .bind(position)
         .bind(dob.iso())
         .bind(nhs_number.map(NhsNumber::as_str))
         .execute(self.conn())

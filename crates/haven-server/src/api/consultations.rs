@@ -217,6 +217,14 @@ async fn representation(
     let c = state.store.consultation(&caller.org, id).await?;
     let people = state.store.attendees(&caller.org, id).await?;
     let group = state.store.group_attendees(&caller.org, id).await?;
+    // A group's attendees in booking order, then anyone else.
+    let mut people = people;
+    people.sort_by_key(|a| {
+        group
+            .iter()
+            .position(|g| g.attendee.id == a.id)
+            .unwrap_or(usize::MAX)
+    });
     let participants: Vec<Value> = people
         .iter()
         .map(|a| {

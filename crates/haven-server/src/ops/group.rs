@@ -309,7 +309,7 @@ pub(crate) async fn add(
             .await?;
     }
     let mut ids = Vec::with_capacity(group.members.len());
-    for m in &group.members {
+    for (position, m) in group.members.iter().enumerate() {
         let attendee = new_id(AttendeeId::from_random);
         tx.add_attendee(
             org,
@@ -326,8 +326,14 @@ pub(crate) async fn add(
             ctx.now,
         )
         .await?;
-        tx.add_group_details(org, &attendee, m.dob, m.nhs_number.as_ref())
-            .await?;
+        tx.add_group_details(
+            org,
+            &attendee,
+            position as i64,
+            m.dob,
+            m.nhs_number.as_ref(),
+        )
+        .await?;
         ids.push(attendee);
     }
     Ok(ids)

@@ -20,6 +20,8 @@ CREATE TABLE group_attendees (
     attendee_id     TEXT PRIMARY KEY NOT NULL REFERENCES attendees (id),
     consultation_id TEXT NOT NULL REFERENCES consultations (id),
     org_id          TEXT NOT NULL REFERENCES organisations (id),
+    -- The order in which they were booked (the order hosts see them in).
+    position        BIGINT NOT NULL,
     dob             TEXT NOT NULL,
     nhs_number      TEXT,
     shown_name      TEXT

@@ -59,7 +59,7 @@ async fn group_with(
         .await
         .unwrap();
         let nhs = (i == 0).then(|| NhsNumber::parse("999 000 0018").unwrap());
-        tx.add_group_details(org, &attendee, dob("1990-02-03"), nhs.as_ref())
+        tx.add_group_details(org, &attendee, i as i64, dob("1990-02-03"), nhs.as_ref())
             .await
             .unwrap();
         ids.push(attendee);
