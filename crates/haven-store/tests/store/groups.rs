@@ -145,7 +145,7 @@ async fn another_organisations_group_is_not_found() {
     drop(tx);
     let mut tx = store.begin().await.unwrap();
     let refused = tx
-        .add_group_details(&other, &ids[0], dob("1990-02-03"), None)
+        .add_group_details(&other, &ids[0], 0, dob("1990-02-03"), None)
         .await;
     assert!(matches!(refused, Err(Error::NotFound)), "{refused:?}");
 }
