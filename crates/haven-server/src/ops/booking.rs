@@ -296,10 +296,12 @@ async fn check(
             super::group::check(
                 store,
                 org,
-                clinic.as_ref(),
-                clinician.as_ref(),
-                starts_at,
-                now,
+                super::group::Around {
+                    clinic: clinic.as_ref(),
+                    host: clinician.as_ref(),
+                    starts_at,
+                    now,
+                },
                 &input.group,
                 &mut errors,
             )

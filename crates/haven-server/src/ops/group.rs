@@ -108,18 +108,34 @@ pub(crate) struct CheckedGroup {
     members: Vec<Member>,
 }
 
-/// Checks the group part of a booking hosted by `host` (the booking clinician, already
-/// checked) in `clinic`; problems go on `attendees`, their rows' fields and `cohosts`.
+/// The rest of the booking, already checked, that the group's checks depend on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Around<'a> {
+    /// The clinic, if it was valid.
+    pub clinic: Option<&'a ClinicId>,
+    /// The booking clinician, who hosts first.
+    pub host: Option<&'a UserId>,
+    /// The appointment time, if it was valid.
+    pub starts_at: Option<OffsetDateTime>,
+    /// Now.
+    pub now: OffsetDateTime,
+}
+
+/// Checks the group part of a booking; problems go on `attendees`, their rows' fields and
+/// `cohosts`.
 pub(crate) async fn check(
     store: &Store,
     org: &OrgId,
-    clinic: Option<&ClinicId>,
-    host: Option<&UserId>,
-    starts_at: Option<OffsetDateTime>,
-    now: OffsetDateTime,
+    around: Around<'_>,
     input: &GroupInput<'_>,
     errors: &mut FieldErrors,
 ) -> Result<CheckedGroup, Error> {
+    let Around {
+        clinic,
+        host,
+        starts_at,
+        now,
+    } = around;
     let mut group = CheckedGroup::default();
     match host {
         Some(h) => group.hosts.push(h.clone()),

@@ -131,7 +131,7 @@ pub async fn admit_one(
         ctx,
         org,
         consultation,
-        &[attendee.clone()],
+        std::slice::from_ref(attendee),
         "host_checked",
     )
     .await
