@@ -275,6 +275,21 @@ async fn admit_all_takes_only_those_who_passed_and_others_come_in_one_by_one() {
     assert_eq!(stays[0].attendee, people[0].0);
 
     let ben = &people[1].0;
+    // The one-to-one checklist (linked from the clinic's waiting room) sends hosts here.
+    let one_to_one = format!("/consultations/{id}/attendees/{ben}/admit");
+    let elsewhere = g.host_browser.get(&one_to_one).await;
+    assert!(elsewhere.contains("Go to the group"), "{}", elsewhere.body);
+    let fields = [
+        ("identity_confirmed", "yes"),
+        ("record_open", "yes"),
+        ("private_space", "yes"),
+        ("location", "Home"),
+    ];
+    let refused = g
+        .host_browser
+        .post_form_with(&home.csrf(), &one_to_one, &fields)
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
     let admit = format!("/consultations/{id}/group/{ben}/admit");
     let refused = g
         .host_browser

@@ -32,12 +32,18 @@ impl GroupAttendee {
     }
 }
 
-fn qualified(prefix: &str) -> String {
-    ATTENDEE_COLUMNS
+/// The query for group attendees with their details, completed by `rest` (the filter
+/// and order, with `$1` the organisation).
+fn group_select(rest: &str) -> String {
+    let columns = ATTENDEE_COLUMNS
         .split(", ")
-        .map(|c| format!("{prefix}.{c}"))
+        .map(|c| format!("a.{c}"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    format!(
+        "SELECT {columns}, g.dob, g.nhs_number, g.shown_name FROM attendees a \
+         JOIN group_attendees g ON g.attendee_id = a.id WHERE g.org_id = $1 AND {rest}"
+    )
 }
 
 fn group_attendee_from_row(row: &sqlx::any::AnyRow) -> Result<GroupAttendee> {
@@ -101,12 +107,7 @@ impl Store {
         org: &OrgId,
         consultation: &ConsultationId,
     ) -> Result<Vec<GroupAttendee>> {
-        let sql = format!(
-            "SELECT {}, g.dob, g.nhs_number, g.shown_name FROM attendees a \
-             JOIN group_attendees g ON g.attendee_id = a.id \
-             WHERE g.org_id = $1 AND g.consultation_id = $2 ORDER BY g.position",
-            qualified("a")
-        );
+        let sql = group_select("g.consultation_id = $2 ORDER BY g.position");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(consultation.as_str())
@@ -121,12 +122,7 @@ impl Store {
         org: &OrgId,
         attendee: &AttendeeId,
     ) -> Result<Option<GroupAttendee>> {
-        let sql = format!(
-            "SELECT {}, g.dob, g.nhs_number, g.shown_name FROM attendees a \
-             JOIN group_attendees g ON g.attendee_id = a.id \
-             WHERE g.org_id = $1 AND g.attendee_id = $2",
-            qualified("a")
-        );
+        let sql = group_select("g.attendee_id = $2");
         sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
             .bind(attendee.as_str())

@@ -270,6 +270,9 @@ async fn admit_form(
 ) -> Result<Markup, Error> {
     clinician(&who)?;
     let (c, a) = load(&state, &who, &id, &attendee).await?;
+    if c.kind == haven_domain::consultation::Kind::Group {
+        return Ok(crate::pages::group_host::admit_elsewhere(&who, &c));
+    }
     if a.user_id.is_some() {
         return Ok(layout(
             "Admit a colleague",
@@ -306,6 +309,11 @@ async fn admit_submit(
 ) -> Result<Response, Error> {
     clinician(&who)?;
     let (c, a) = load(&state, &who, &id, &attendee).await?;
+    if c.kind == haven_domain::consultation::Kind::Group {
+        return Err(Error::Refused(
+            "a group's hosts admit its attendees from the group's page".into(),
+        ));
+    }
     let ctx = ctx(&state, &who, &client);
     if a.user_id.is_some() {
         // A colleague signed in as themselves: no identity checklist.

@@ -117,6 +117,20 @@ pub fn section(who: &SignedIn, c: &Consultation, v: &View) -> Markup {
     }
 }
 
+/// The page instead of the one-to-one checklist (reached from the clinic's waiting room):
+/// a group's attendees are admitted by its hosts, from the group's page.
+pub fn admit_elsewhere(who: &SignedIn, c: &Consultation) -> Markup {
+    crate::pages::layout(
+        "Admit group attendees",
+        Some(who),
+        html! {
+            h1 { "Admit group attendees" }
+            p { "This is a group consultation: its hosts check and admit attendees from the group's page, one by one or all who have passed their checks." }
+            p { a class="button" href={ "/consultations/" (c.id) } { "Go to the group's page" } }
+        },
+    )
+}
+
 /// An attendee's stays, "from – to", or that they have not attended.
 fn register(stays: &[Stay], attendee: &AttendeeId) -> Markup {
     let mine: Vec<&Stay> = stays.iter().filter(|s| s.attendee == *attendee).collect();
