@@ -227,6 +227,34 @@ async fn hosts_mute_stop_video_and_remove_and_each_is_audited() {
         Incoming::Closed(_) => {}
     }
 
+    // Removed from the call itself (the tile's "Remove"): the same, and audited too.
+    let mut host_seen = Vec::new();
+    let cara = loop {
+        let m = until(&mut l.host, "participants", &mut host_seen).await;
+        let found = m["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Cara Lloyd")
+            .cloned();
+        if let Some(p) = found {
+            break p["id"].as_str().unwrap().to_owned();
+        }
+    };
+    l.host
+        .send(json!({"type": "eject", "participant": cara}))
+        .await;
+    let mut seen = Vec::new();
+    until(&mut l.sockets[2], "ejected", &mut seen).await;
+    let link =
+        l.g.app
+            .browser()
+            .get(&format!("/join/{}", l.people[2].1))
+            .await;
+    assert_eq!(link.status, 404, "removed in the call, her link dies too");
+    let removals = l.g.app.audit_of("group.remove").await;
+    assert_eq!(removals.len(), 2, "{removals:?}");
+
     for action in [
         "group.admit",
         "group.mute",

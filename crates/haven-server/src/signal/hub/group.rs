@@ -9,6 +9,8 @@
 //! that the group should not see). The attendee is told which, and why, each time.
 
 use haven_domain::AttendeeId;
+use haven_domain::audit::Actor;
+use haven_store::audit::NewAudit;
 
 use super::{Hub, RoomKind, Who};
 use crate::media::ParticipantId;
@@ -161,6 +163,44 @@ impl Hub {
         tracing::info!(room = %self.id, participant = %id, "attendee removed");
         self.broadcast_list(None);
         self.publish_waiting();
+    }
+
+    /// A host removed a group attendee from the call itself (the tile's "Remove"): as from
+    /// the group's page, their links die, their stay ends and it is audited, before their
+    /// connection is closed, so that the link is dead by the time they could rejoin.
+    pub(super) async fn removed_in_call(&self, by: ParticipantId, target: ParticipantId) {
+        let (RoomKind::Consultation { org, id }, Some(true)) = (&self.kind, self.group) else {
+            return;
+        };
+        let (Some(Who::Host(user)), Some(Who::Attendee(attendee))) = (
+            self.members.get(&by).map(|m| &m.who),
+            self.members.get(&target).map(|m| &m.who),
+        ) else {
+            return;
+        };
+        let store = &self.live.store;
+        let now = self.live.clock.now();
+        let write = async {
+            let mut tx = store.begin().await?;
+            let revoked = tx.revoke_attendee_invites(org, attendee, now).await?;
+            tx.stay_ends(org, attendee, now).await?;
+            tx.audit(
+                &NewAudit {
+                    actor: &Actor::Staff(user.clone()),
+                    action: "group.remove",
+                    object: id.as_str(),
+                    org_id: Some(org),
+                    client_addr: None,
+                    detail: &format!("attendee={attendee} links_revoked={revoked} from=call"),
+                },
+                now,
+            )
+            .await?;
+            tx.commit().await
+        };
+        if let Err(e) = write.await {
+            tracing::error!(room = %self.id, error = %e, "recording a removal failed");
+        }
     }
 
     /// Ends every stay still open when a group's room ends, for whatever reason.

@@ -480,6 +480,7 @@ impl Hub {
             return;
         }
         self.remove(target).await;
+        self.removed_in_call(by, target).await;
         let Some(member) = self.members.remove(&target) else {
             return;
         };
