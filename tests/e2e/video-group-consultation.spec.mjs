@@ -65,15 +65,19 @@ test.describe('a group consultation', () => {
     host = watch(await setUpPractice(browser, PRACTICE), 'host', errors);
     await host.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Consultations' }).click();
     await host.getByRole('link', { name: 'Book a consultation' }).click();
-    await checkPage(found, host, 'booking form with group rows', { phone: true });
     await host.getByLabel('Clinic', { exact: true }).selectOption({ label: PRACTICE.clinic });
     const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
     await host.getByLabel('Date', { exact: true }).fill(tomorrow);
     await host.getByLabel('Time', { exact: true }).fill('10:00');
     await host.getByRole('radio', { name: 'Group' }).check();
+    await host.getByRole('button', { name: 'Add attendees to the group' }).focus();
+    await host.keyboard.press('Enter');
+    await expect(host.getByRole('group', { name: 'Attendee 3', exact: true })).toBeVisible();
     await host.getByRole('button', { name: 'Add another attendee' }).focus();
     await host.keyboard.press('Enter');
     await expect(host.getByRole('group', { name: 'Attendee 4' })).toBeVisible();
+    await expect(host.getByRole('radio', { name: 'Group' })).toBeChecked();
+    await checkPage(found, host, 'booking form with group rows', { phone: true });
     for (const [i, a] of ATTENDEES.entries()) {
       const row = host.getByRole('group', { name: `Attendee ${i + 1}`, exact: true });
       await row.getByLabel('Full name').fill(a.name);

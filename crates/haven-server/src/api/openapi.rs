@@ -116,6 +116,28 @@ pub fn document() -> Value {
     })
 }
 
+/// A person to book: the patient of a consultation (with `child_attendance`) or a group
+/// attendee (16 or over, so without).
+fn new_person(patient: bool) -> Value {
+    let mut person = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name", "date_of_birth", "preferred_contact"],
+        "properties": {
+            "name": { "type": "string" },
+            "date_of_birth": { "type": "string", "format": "date" },
+            "nhs_number": { "type": ["string", "null"], "description": "Ten digits with a valid check digit; spaces allowed." },
+            "mobile": { "type": ["string", "null"], "description": "A UK mobile number." },
+            "email": { "type": ["string", "null"] },
+            "preferred_contact": { "$ref": "#/components/schemas/Contact" }
+        }
+    });
+    if patient {
+        person["properties"]["child_attendance"] = json!({ "oneOf": [{ "$ref": "#/components/schemas/ChildAttendance" }, { "type": "null" }], "description": "Required when the patient is under 16 on the day." });
+    }
+    person
+}
+
 fn schemas() -> Value {
     json!({
         "NewConsultation": {
@@ -133,33 +155,8 @@ fn schemas() -> Value {
                 "send_invitations": { "type": "boolean", "default": true, "description": "Whether Haven sends each invitation (by the preferred contact) or the caller delivers the join links." }
             }
         },
-        "NewPatient": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["name", "date_of_birth", "preferred_contact"],
-            "properties": {
-                "name": { "type": "string" },
-                "date_of_birth": { "type": "string", "format": "date" },
-                "nhs_number": { "type": ["string", "null"], "description": "Ten digits with a valid check digit; spaces allowed." },
-                "mobile": { "type": ["string", "null"], "description": "A UK mobile number." },
-                "email": { "type": ["string", "null"] },
-                "preferred_contact": { "$ref": "#/components/schemas/Contact" },
-                "child_attendance": { "oneOf": [{ "$ref": "#/components/schemas/ChildAttendance" }, { "type": "null" }], "description": "Required when the patient is under 16 on the day." }
-            }
-        },
-        "NewAttendee": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["name", "date_of_birth", "preferred_contact"],
-            "properties": {
-                "name": { "type": "string" },
-                "date_of_birth": { "type": "string", "format": "date" },
-                "nhs_number": { "type": ["string", "null"], "description": "Ten digits with a valid check digit; spaces allowed." },
-                "mobile": { "type": ["string", "null"], "description": "A UK mobile number." },
-                "email": { "type": ["string", "null"] },
-                "preferred_contact": { "$ref": "#/components/schemas/Contact" }
-            }
-        },
+        "NewPatient": new_person(true),
+        "NewAttendee": new_person(false),
         "Consultation": {
             "type": "object",
             "additionalProperties": false,

@@ -222,7 +222,7 @@ async fn booking_form(
         .iter()
         .map(|(v, l)| (v.as_str(), l.as_str()))
         .collect();
-    let rows = group_form::rows(values) + usize::from(group_form::adding_row(values));
+    let rows = group_form::shown(values);
     Ok(layout(
         "Book a consultation",
         Some(who),

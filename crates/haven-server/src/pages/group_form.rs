@@ -1,6 +1,7 @@
-//! The group part of the booking form: co-hosts and one row per attendee. "Add another
-//! attendee" posts the form back with one more row, so adding rows needs no script and
-//! works by keyboard; rows left empty are skipped.
+//! The group part of the booking form: co-hosts and one row per attendee. Rows appear
+//! once the group kind is chosen and the form posted back ("Add attendees to the group");
+//! "Add another attendee" posts it back with one more row, so adding rows needs no script
+//! and works by keyboard; rows left empty are skipped.
 
 use haven_domain::group::MAX_ATTENDEES;
 use maud::{Markup, html};
@@ -12,17 +13,30 @@ use crate::pages::form::{checkboxes, radios};
 use crate::pages::{Input, field};
 use crate::web::FormData;
 
-/// Rows shown when the form opens.
+/// Rows shown when the group kind is first posted back.
 const FIRST_ROWS: usize = 3;
 /// The most rows read from a posted form: enough to refuse a 31st attendee by name.
 const MOST_ROWS: usize = MAX_ATTENDEES + 10;
 
-/// How many attendee rows the posted form had (or the first count).
+/// How many attendee rows the posted form had (none when it first opens).
 pub fn rows(values: &FormData) -> usize {
     values
         .get("rows")
         .parse::<usize>()
-        .map_or(FIRST_ROWS, |n| n.clamp(1, MOST_ROWS))
+        .map_or(0, |n| n.min(MOST_ROWS))
+}
+
+/// How many rows to show: one more when asked, and a first few once a group is chosen.
+pub fn shown(values: &FormData) -> usize {
+    let posted = rows(values);
+    let group = values.get("kind") == haven_domain::consultation::Kind::Group.as_str();
+    let first = if group { FIRST_ROWS } else { 1 };
+    match (adding_row(values), posted) {
+        (true, 0) => first,
+        (true, n) => (n + 1).min(MAX_ATTENDEES),
+        (false, 0) if group => FIRST_ROWS,
+        (false, n) => n,
+    }
 }
 
 /// Whether the form was posted to add a row rather than to book.
@@ -73,7 +87,9 @@ pub fn section(
                     (radios(row_field(row, "contact"), "Send the invitation by", None, &[("sms", "Text message"), ("email", "Email")], values.get(row_field(row, "contact")), errors))
                 }
             }
-            @if shown < MAX_ATTENDEES {
+            @if shown == 0 {
+                button type="submit" name="add_row" value="yes" class="secondary" { "Add attendees to the group" }
+            } @else if shown < MAX_ATTENDEES {
                 button type="submit" name="add_row" value="yes" class="secondary" { "Add another attendee" }
             }
         }
