@@ -179,3 +179,82 @@ async fn the_ground_rules_must_be_accepted_before_going_on_and_are_recorded() {
         .unwrap();
     assert_eq!(me.shown_name().as_str(), "Ash");
 }
+
+#[tokio::test]
+async fn the_booking_form_adds_attendee_rows_without_script_and_refuses_a_31st() {
+    let g = Group::start().await;
+    let b = &g.host_browser;
+    let form = b.get("/consultations/new").await;
+    assert!(
+        !form.contains("Attendee 1"),
+        "no rows until a group is chosen"
+    );
+    let day = (g.app.now() + haven_domain::time::Duration::days(1))
+        .date()
+        .to_string();
+    let clinic = g.clinic.as_str();
+    let base = [
+        ("clinic", clinic),
+        ("date", day.as_str()),
+        ("time", "10:00"),
+        ("kind", "group"),
+    ];
+    let mut fields = base.to_vec();
+    fields.push(("add_row", "yes"));
+    let rows = b
+        .post_form_with(&form.csrf(), "/consultations/new", &fields)
+        .await;
+    assert_eq!(rows.status, 200);
+    assert!(rows.contains("Attendee 3") && !rows.contains("Attendee 4"));
+    assert!(
+        rows.contains(&format!("value=\"{day}\"")),
+        "what was typed stays"
+    );
+
+    let count = (MAX_ATTENDEES + 1).to_string();
+    let texts: Vec<(String, String, String)> = (0..=MAX_ATTENDEES)
+        .map(|i| {
+            (
+                format!("attendees.{i}.name"),
+                format!("attendees.{i}.email"),
+                format!("Person Number{i}"),
+            )
+        })
+        .collect();
+    let emails: Vec<String> = (0..=MAX_ATTENDEES)
+        .map(|i| format!("p{i}@example.org"))
+        .collect();
+    let dob_fields: Vec<String> = (0..=MAX_ATTENDEES)
+        .map(|i| format!("attendees.{i}.date_of_birth"))
+        .collect();
+    let contact_fields: Vec<String> = (0..=MAX_ATTENDEES)
+        .map(|i| format!("attendees.{i}.contact"))
+        .collect();
+    let mut fields = base.to_vec();
+    fields.push(("rows", &count));
+    for i in 0..=MAX_ATTENDEES {
+        fields.push((&texts[i].0, &texts[i].2));
+        fields.push((&texts[i].1, &emails[i]));
+        fields.push((&dob_fields[i], "1980-01-01"));
+        fields.push((&contact_fields[i], "email"));
+    }
+    let refused = b
+        .post_form_with(&form.csrf(), "/consultations/new", &fields)
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.contains("A group may have at most 30 attendees; you added 31"),
+        "{}",
+        refused.body
+    );
+
+    let thirty = (MAX_ATTENDEES).to_string();
+    fields.retain(|(k, _)| !k.starts_with(&format!("attendees.{MAX_ATTENDEES}.")) && *k != "rows");
+    fields.push(("rows", &thirty));
+    let booked = b
+        .post_form_with(&form.csrf(), "/consultations/new", &fields)
+        .await;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    let page = b.get(booked.location().unwrap()).await;
+    assert!(page.contains("Group consultation") && page.contains("Person Number29"));
+}
