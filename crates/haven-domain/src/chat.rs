@@ -135,7 +135,9 @@ fn looks_like_domain(word: &str) -> bool {
     let tld = labels[labels.len() - 1];
     labels.iter().all(label_ok)
         && tld.chars().count() >= 2
-        && tld.chars().all(|c| c.is_alphabetic() || tld.starts_with("xn--"))
+        && tld
+            .chars()
+            .all(|c| c.is_alphabetic() || tld.starts_with("xn--"))
 }
 
 /// One sender's recent messages, for the rate limit: at most [`RATE_MESSAGES`] in any
@@ -235,7 +237,11 @@ mod tests {
     #[test]
     fn blank_messages_are_refused_and_spaces_trimmed() {
         for blank in ["", "   ", "\n\t ", "\u{0007}\u{202E}"] {
-            assert_eq!(ChatText::parse(blank), Err(ChatTextError::Empty), "{blank:?}");
+            assert_eq!(
+                ChatText::parse(blank),
+                Err(ChatTextError::Empty),
+                "{blank:?}"
+            );
         }
         assert_eq!(ChatText::parse("  hello \n").unwrap().as_str(), "hello");
     }
@@ -312,7 +318,10 @@ mod tests {
             FileKind::sniff(b"\x89PNG\r\n\x1a\n\0\0"),
             Some(FileKind::Png)
         );
-        assert_eq!(FileKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(FileKind::Jpeg));
+        assert_eq!(
+            FileKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(FileKind::Jpeg)
+        );
         assert_eq!(FileKind::sniff(b"<html><script>"), None);
         assert_eq!(FileKind::sniff(b"MZ\x90\0"), None);
         assert_eq!(FileKind::sniff(b""), None);

@@ -47,6 +47,9 @@ impl Hub {
                 c.send(ServerMsg::Participants { list: self.list() });
             }
         }
+        if stage == Stage::Admitted {
+            self.chat_join(id).await;
+        }
         self.apply_stage(id).await;
         self.broadcast_list(Some(id));
         self.publish_waiting();

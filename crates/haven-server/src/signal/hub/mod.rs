@@ -4,7 +4,9 @@
 //! No lock: everything about a room is this task's. `media.rs` holds the half that talks
 //! to the media room: clients' controls going in, its events going out to clients.
 
+mod chat;
 mod consult;
+pub(crate) mod files;
 mod limit;
 mod media;
 
@@ -100,6 +102,10 @@ pub(crate) enum ToHub {
     ToWaiting { attendee: AttendeeId },
     /// A short message from staff to someone waiting ("running 10 minutes late").
     Notice { attendee: AttendeeId, text: String },
+    /// A file shared in the chat, over HTTP.
+    Upload(files::Upload),
+    /// A shared file asked for, over HTTP.
+    Download(files::Download),
 }
 
 /// Starts a room's hub; returns its inbox.
@@ -126,6 +132,8 @@ pub(crate) fn spawn(
         kind,
         ended_by: None,
         limit: None,
+        chat: chat::Chat::default(),
+        files: files::Files::default(),
         clock_moves,
         members: BTreeMap::new(),
         next_participant: 1,
@@ -174,6 +182,10 @@ struct Hub {
     ended_by: Option<EndedBy>,
     /// The consultation's time limit, once someone has been admitted.
     limit: Option<limit::TimeLimit>,
+    /// The call's chat, in memory until the room ends.
+    chat: chat::Chat,
+    /// Files shared in the chat, in memory until the room ends.
+    files: files::Files,
     /// Moves of a hand-moved clock (tests), after which the time limit is looked at again.
     clock_moves: Option<tokio::sync::watch::Receiver<haven_domain::time::OffsetDateTime>>,
     /// Participants in a stable order.
@@ -233,7 +245,10 @@ impl Hub {
         match cmd {
             ToHub::Join { who, conn, reply } => {
                 let joined = self.join(who, conn);
-                let _ = reply.send(joined);
+                if let Ok(id) = &joined {
+                    self.chat_join(*id).await;
+                }
+                let _ = reply.send(joined.map(|_| ()));
             }
             ToHub::Msg { conn, msg } => return self.message(conn, msg).await,
             ToHub::Gone { conn } => self.gone(conn),
@@ -245,11 +260,13 @@ impl Hub {
             }
             ToHub::ToWaiting { attendee } => self.set_stage(&attendee, Stage::Waiting).await,
             ToHub::Notice { attendee, text } => self.notice(&attendee, text),
+            ToHub::Upload(upload) => self.upload(upload).await,
+            ToHub::Download(download) => self.download(download),
         }
         None
     }
 
-    fn join(&mut self, who: Who, conn: Conn) -> Result<(), LiveError> {
+    fn join(&mut self, who: Who, conn: Conn) -> Result<ParticipantId, LiveError> {
         if let Who::Seat(hash) = &who
             && !self.live.seats.is_valid(hash)
         {
@@ -332,7 +349,7 @@ impl Hub {
             self.broadcast_list(Some(id));
         }
         self.publish_waiting();
-        Ok(())
+        Ok(id)
     }
 
     /// Applies a joined client's message; returns a reason when the room must end.
@@ -351,6 +368,8 @@ impl Hub {
                 width,
                 height,
             } => self.view(id, participant, width, height).await,
+            ClientMsg::Chat { text } => self.chat(id, text).await,
+            ClientMsg::ChatKeep => self.chat_keep(id).await,
             ClientMsg::Eject { participant } if host => self.eject(id, participant).await,
             ClientMsg::End if host => {
                 if let Some(Member {
@@ -515,6 +534,8 @@ impl Hub {
         if let Err(e) = self.media.end().await {
             tracing::debug!(room = %self.id, error = %e, "the media room had already ended");
         }
+        self.end_chat().await;
+        self.files.clear();
         self.record_end().await;
         for m in self.members.values() {
             if let Some(c) = &m.conn {
