@@ -83,29 +83,43 @@ fn call_gone() -> Response {
     refuse(StatusCode::GONE, "room_ended", "the call has ended")
 }
 
+/// Why a request's key was not good.
+enum KeyFailure {
+    /// No key, or one nobody holds.
+    Unauthenticated,
+    /// The key's room has ended.
+    Gone,
+}
+
+impl KeyFailure {
+    fn response(&self) -> Response {
+        match self {
+            KeyFailure::Unauthenticated => refuse(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "this needs the file key of someone in the call (Authorization: Bearer)",
+            ),
+            KeyFailure::Gone => call_gone(),
+        }
+    }
+}
+
 /// The room's hub and the participant the request's key belongs to.
 fn keyholder(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<(tokio::sync::mpsc::Sender<ToHub>, ParticipantId), Response> {
-    let unauthenticated = || {
-        refuse(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "this needs the file key of someone in the call (Authorization: Bearer)",
-        )
-    };
+) -> Result<(tokio::sync::mpsc::Sender<ToHub>, ParticipantId), KeyFailure> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(unauthenticated)?;
+        .ok_or(KeyFailure::Unauthenticated)?;
     let (room, participant) = state
         .live
         .file_keys
         .find(key.trim())
-        .ok_or_else(unauthenticated)?;
-    let hub = state.live.hub(room).ok_or_else(call_gone)?;
+        .ok_or(KeyFailure::Unauthenticated)?;
+    let hub = state.live.hub(room).ok_or(KeyFailure::Gone)?;
     Ok((hub, participant))
 }
 
@@ -114,7 +128,7 @@ async fn upload(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let (hub, participant) = match keyholder(&state, &parts.headers) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(failure) => return failure.response(),
     };
     let name = parts
         .headers
@@ -165,7 +179,7 @@ async fn download(
 ) -> Response {
     let (hub, participant) = match keyholder(&state, &headers) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(failure) => return failure.response(),
     };
     let (reply, answer) = oneshot::channel();
     if hub
