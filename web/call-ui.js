@@ -2,6 +2,7 @@
 // peer connection (call.js). Reads its data from the #call element's data- attributes.
 
 import { Call } from './call.js';
+import { CHAT_ERRORS, ChatPanel } from './chat.js';
 import { Signal, socketUrl } from './protocol.js';
 import { label, Tiles } from './tiles.js';
 
@@ -54,7 +55,9 @@ class CallPage {
     this.waiting = byId('call-waiting', HTMLElement);
     this.notice = byId('call-notice', HTMLElement);
     this.ending = byId('call-ending', HTMLElement);
+    this.what = what;
     this.signal = new Signal(socketUrl(), what);
+    this.chat = new ChatPanel(byId('chat', HTMLElement), this.signal);
     // A diagnostic switch (also used by the tests): only TURN relays, as if UDP and TCP
     // to the media server were blocked.
     const relayOnly = localStorage.getItem('haven-ice-policy') === 'relay';
@@ -101,12 +104,16 @@ class CallPage {
       this.say(w.resumed ? 'Reconnected. You are back in the call.' : 'You are in the call.');
       this.root.dataset.state = 'joined';
       this.participants(w.participants, false);
+      // A test room has no waiting area: everyone in it is in the call.
+      this.chat.me = w.participant;
+      if (!this.what.invite && !this.what.consultation) this.chat.setVisible(true);
       if (w.resumed) this.tiles.resendSizes();
     });
     s.on('participants', ({ list }) => this.participants(list, true));
     s.on('stage', ({ stage }) => {
       this.root.dataset.stage = stage;
       this.waiting.hidden = stage !== 'waiting';
+      this.chat.setVisible(stage === 'admitted');
       // Someone sent back to the waiting room sees nobody else, as before they were first
       // admitted (the server lists the others again when it admits them).
       if (stage === 'waiting') this.participants([], false);
@@ -158,7 +165,8 @@ class CallPage {
     s.on('ejected', ({ reason }) => this.finish(`You were removed from the call: ${reason}.`));
     s.on('ended', ({ reason }) => this.finish(`${capitalise(reason)}.`));
     s.on('error', ({ code, message }) => {
-      if (code === 'unauthenticated' || code === 'room_ended') this.finish(message);
+      if (CHAT_ERRORS.has(code) || (code === 'not_host' && message.includes('chat'))) this.chat.refused(message);
+      else if (code === 'unauthenticated' || code === 'room_ended') this.finish(message);
       else this.say(`Problem: ${message}`);
     });
     s.on('closed', ({ reason }) => this.finish(reason ? `The connection closed (${reason}).` : 'The connection closed.'));
@@ -245,6 +253,7 @@ class CallPage {
     this.finished = true;
     this.call.close();
     this.tiles.clear();
+    this.chat.setVisible(false);
     this.live.hidden = true;
     this.ending.hidden = true;
     byId('call-start', HTMLElement).hidden = true;

@@ -25,6 +25,18 @@
  */
 
 /**
+ * A chat message (or a shared file) from someone in the call; shown as plain text only.
+ * @typedef {object} ChatMessage
+ * @property {number} seq
+ * @property {string} from the sender's participant id
+ * @property {string} name the sender's name as shown in the call
+ * @property {string} sent_at RFC 3339
+ * @property {string} text
+ * @property {boolean} link whether the text contains a web address (shown with a warning)
+ * @property {{id: string, name: string, mime: string, bytes: number} | null} file
+ */
+
+/**
  * @typedef {object} Welcome
  * @property {string} participant
  * @property {string} room
@@ -47,6 +59,9 @@
  * @property {QualityReport} quality
  * @property {{stage: 'waiting' | 'admitted' | 'held'}} stage where this client is in a consultation
  * @property {{text: string}} notice a message from the clinic to someone waiting
+ * @property {ChatMessage} chat
+ * @property {{saved: number, text: string}} chat_kept a clinician keeps the chat with the record
+ * @property {{key: string, max_bytes: number}} chat_files files may be shared, with this key
  * @property {{minutes: number, text: string}} ending_soon the consultation ends by its time limit soon
  * @property {{reason: string}} ejected
  * @property {{reason: string}} ended
@@ -164,6 +179,23 @@ export class Signal extends EventTarget {
       case 'notice':
         this.emit('notice', { text: String(msg.text ?? '') });
         break;
+      case 'chat':
+        this.emit('chat', {
+          seq: Number(msg.seq),
+          from: String(msg.from ?? ''),
+          name: String(msg.name ?? ''),
+          sent_at: String(msg.sent_at ?? ''),
+          text: String(msg.text ?? ''),
+          link: msg.link === true,
+          file: msg.file ?? null,
+        });
+        break;
+      case 'chat_kept':
+        this.emit('chat_kept', { saved: Number(msg.saved), text: String(msg.text ?? '') });
+        break;
+      case 'chat_files':
+        this.emit('chat_files', { key: String(msg.key ?? ''), max_bytes: Number(msg.max_bytes) });
+        break;
       case 'ending_soon':
         this.emit('ending_soon', { minutes: Number(msg.minutes), text: String(msg.text ?? '') });
         break;
@@ -273,6 +305,16 @@ export class Signal extends EventTarget {
   /** @param {string} participant */
   eject(participant) {
     return this.send({ type: 'eject', participant });
+  }
+
+  /** A chat message to everyone in the call. @param {string} text */
+  chat(text) {
+    return this.send({ type: 'chat', text });
+  }
+
+  /** (A clinician) keeps the chat with the consultation's record. */
+  chatKeep() {
+    return this.send({ type: 'chat_keep' });
   }
 
   end() {

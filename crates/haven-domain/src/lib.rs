@@ -20,6 +20,8 @@
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
 //! - [`journey`]: the pre-call check's problem codes and the journey funnel's figures.
+//! - [`chat`]: in-call chat: cleaning and limiting messages, spotting web addresses,
+//!   the per-sender rate limit, and the file types that may be shared.
 //! - [`uk_time`]: UK civil time (GMT/BST) for appointment times and link expiry.
 //! - [`identity_code`]: the one-time code sent by text message to a patient's booked
 //!   mobile number: drawing, hashing, checking, limits.
@@ -31,6 +33,7 @@
 
 pub mod audit;
 pub mod birth;
+pub mod chat;
 pub mod consultation;
 pub mod email;
 pub mod group;

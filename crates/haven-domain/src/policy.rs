@@ -183,9 +183,10 @@ pub struct OrgPolicy {
     pub mfa_required: bool,
     /// Consultations may be recorded.
     pub recording_allowed: bool,
-    /// Files may be shared during a consultation.
+    /// Files (PDF, PNG, JPEG) may be shared in a consultation's chat.
     pub file_sharing_allowed: bool,
-    /// Chat messages are kept after the consultation ends.
+    /// A clinician may keep a consultation's chat with its record. Chat is never kept
+    /// unless a clinician chooses to; when this is off it is always discarded at the end.
     pub chat_retained: bool,
     /// How long invitation links last.
     pub invite_lifetime: InviteLifetime,

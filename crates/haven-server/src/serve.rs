@@ -76,6 +76,8 @@ pub fn router(state: AppState) -> Router {
         .merge(invites::callbacks::routes())
         // The API authenticates every call by a bearer key and sets no cookie: no CSRF.
         .merge(api::routes())
+        // Authenticated by a key in a header, never by cookies, as the API is.
+        .merge(signal::files::routes())
         .layer(from_fn_with_state(state.clone(), security_headers))
         .layer(from_fn_with_state(state.clone(), client_info))
         .layer(from_fn(log_requests))

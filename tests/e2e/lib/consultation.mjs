@@ -21,9 +21,10 @@ export const PHONE = { width: 360, height: 640 };
  * and the forced password change) in a browser context of their own. Returns the
  * clinician's page.
  * @param {import('@playwright/test').Browser} browser
- * @param {{org: string, clinic: string, admin: object, clinician: object, colleagues?: object[], smsCode?: boolean}} practice
+ * @param {{org: string, clinic: string, admin: object, clinician: object, colleagues?: object[], smsCode?: boolean, policy?: string[]}} practice
+ *   `policy`: the labels of policy switches to turn on
  */
-export async function setUpPractice(browser, { org, clinic, admin, clinician, colleagues = [], smsCode = false }) {
+export async function setUpPractice(browser, { org, clinic, admin, clinician, colleagues = [], smsCode = false, policy = [] }) {
   const env = { ...process.env, HAVEN_DATABASE_URL: process.env.HAVEN_E2E_DATABASE_URL };
   const bin = process.env.HAVEN_E2E_BIN;
   await run(bin, ['admin', 'org', 'create', '--name', org], { env });
@@ -57,11 +58,13 @@ export async function setUpPractice(browser, { org, clinic, admin, clinician, co
       await expect(page.locator('table tbody tr').filter({ hasText: person.name })).toHaveCount(1);
     }
 
-    if (smsCode) {
+    if (smsCode || policy.length) {
       await nav.getByRole('link', { name: 'Policy' }).click();
-      await page.getByRole('radio', { name: 'Name, date of birth and a code sent by text message' }).check();
+      if (smsCode) await page.getByRole('radio', { name: 'Name, date of birth and a code sent by text message' }).check();
+      for (const label of policy) await page.getByLabel(label).check();
       await page.getByRole('button', { name: 'Save policy' }).click();
-      await expect(page.getByRole('radio', { name: 'Name, date of birth and a code sent by text message' })).toBeChecked();
+      if (smsCode) await expect(page.getByRole('radio', { name: 'Name, date of birth and a code sent by text message' })).toBeChecked();
+      for (const label of policy) await expect(page.getByLabel(label)).toBeChecked();
     }
   } finally {
     await adminContext.close();

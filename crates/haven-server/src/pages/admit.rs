@@ -17,7 +17,7 @@ use crate::ops::Context;
 use crate::ops::admission::{Checklist, Move, admit, move_attendee, notify_waiting};
 use crate::ops::identity_code::{describe, status as code_status};
 use crate::ops::meetings::admit_colleague;
-use crate::pages::call::{CallRole, call_panel};
+use crate::pages::call::{CallRole, ChatOptions, call_panel_with};
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{ClientInfo, FormData, SignedIn, Staff};
 use crate::{AppState, Error, FieldErrors};
@@ -177,13 +177,18 @@ async fn call(
     clinician(&who)?;
     let id = ConsultationId::parse(&id).map_err(|_| Error::NotFound)?;
     let c = state.store.consultation(&who.org.id, &id).await?;
+    let policy = state.store.org(&who.org.id).await?.policy;
+    let chat = ChatOptions {
+        files: policy.file_sharing_allowed,
+        keep: policy.chat_retained,
+    };
     Ok(layout(
         "Consultation call",
         Some(&who),
         html! {
             h1 { "Consultation" }
             p { (uk_time::describe(c.starts_at)) " · " a href={ "/consultations/" (c.id) } target="_blank" { "Waiting room and details (new tab)" } }
-            (call_panel(CallRole::Clinician { consultation: c.id.as_str() }))
+            (call_panel_with(CallRole::Clinician { consultation: c.id.as_str() }, chat))
         },
     ))
 }

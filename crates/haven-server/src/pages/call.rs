@@ -20,8 +20,23 @@ pub enum CallRole<'a> {
     Colleague { consultation: &'a str },
 }
 
-/// The call: status line, join button, tiles, controls and the "ended" state.
+/// What the chat offers in this call, from the organisation's policy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChatOptions {
+    /// Files may be shared (`file_sharing_allowed`): without it the control does not exist.
+    pub files: bool,
+    /// This viewer is a clinician who may keep the chat with the record (`chat_retained`):
+    /// without it the control does not exist.
+    pub keep: bool,
+}
+
+/// The call with a chat that offers neither files nor keeping (test rooms, colleagues).
 pub fn call_panel(role: CallRole<'_>) -> Markup {
+    call_panel_with(role, ChatOptions::default())
+}
+
+/// The call: status line, join button, tiles, controls, chat and the "ended" state.
+pub fn call_panel_with(role: CallRole<'_>, chat: ChatOptions) -> Markup {
     let (seat, invite, consultation, host) = match role {
         CallRole::Host => (None, None, None, true),
         CallRole::Guest { seat } => (Some(seat), None, None, false),
@@ -70,6 +85,7 @@ pub fn call_panel(role: CallRole<'_>) -> Markup {
                     }
                 }
                 p id="call-quality" class="call-quality" data-quality="unknown" { "Connection: not measured yet" }
+                (super::chat::chat_panel(chat))
                 p id="call-bandwidth" class="notice" hidden {
                     "Your connection is too slow for video just now, so the video you receive is "
                     "paused. You can still hear and be heard. Video comes back by itself when the "

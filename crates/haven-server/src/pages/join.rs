@@ -21,6 +21,7 @@ use maud::{Markup, html};
 use crate::error::capitalise;
 use crate::invites::token_hash;
 use crate::ops::identity_code;
+use crate::pages::call::{CallRole, ChatOptions, call_panel_with};
 use crate::pages::form::date_parts;
 use crate::pages::group_join;
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
@@ -293,13 +294,17 @@ async fn check(
     {
         return Ok(Redirect::to(&format!("/join/{token}/code")).into_response());
     }
+    let chat = ChatOptions {
+        files: state.store.org(org).await?.policy.file_sharing_allowed,
+        keep: false,
+    };
     Ok(layout(
         "Check your camera and join the waiting room",
         None,
         html! {
             h1 { "Check your camera, microphone and connection" }
             (crate::pages::precheck::panel(&csrf.0))
-            (crate::pages::call::call_panel(crate::pages::call::CallRole::Invited { invite: &token }))
+            (call_panel_with(CallRole::Invited { invite: &token }, chat))
             script type="module" src="/assets/precall.js" {}
         },
     )

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admit;
 pub mod audit;
 pub mod call;
+pub mod chat;
 pub mod clinics;
 pub mod consultations;
 pub mod form;

@@ -52,8 +52,8 @@ fn policy_page(
                     legend { "Security and privacy" }
                     (check("mfa_required", "Require two-step sign-in for all staff", "Strongly recommended. Staff enrol an authenticator app at their next sign-in.", policy.mfa_required))
                     (check("recording_allowed", "Allow recording of consultations", "Even when allowed, a recording needs the explicit consent of everyone in the call.", policy.recording_allowed))
-                    (check("file_sharing_allowed", "Allow file sharing in calls", "When off, the file control does not exist in calls.", policy.file_sharing_allowed))
-                    (check("chat_retained", "Allow chat to be kept after a consultation", "When off, chat is always discarded when the consultation ends.", policy.chat_retained))
+                    (check("file_sharing_allowed", "Allow file sharing in calls", "PDF, PNG and JPEG files of up to 5 MB, shared in the call's chat and discarded when it ends. When off, the file control does not exist in calls.", policy.file_sharing_allowed))
+                    (check("chat_retained", "Allow chat to be kept after a consultation", "When on, a clinician may save a call's chat to the consultation record; it is discarded unless they do. When off, chat is always discarded when the consultation ends.", policy.chat_retained))
                 }
                 fieldset class="field" id="invite_lifetime" {
                     legend { "How long invitation links work" }

@@ -32,6 +32,8 @@ pub struct Live {
     pub(crate) store: Store,
     /// Every seat of every live room.
     pub(crate) seats: Seats,
+    /// The keys with which people in a call share files.
+    pub(crate) file_keys: super::files::FileKeys,
     /// std `Mutex`: each use is a map lookup or update, never held across an `.await`.
     rooms: Mutex<Rooms>,
     /// The next room number.
@@ -120,6 +122,7 @@ impl Live {
             clock,
             store,
             seats: Seats::default(),
+            file_keys: super::files::FileKeys::default(),
             rooms: Mutex::new(Rooms::default()),
             next_room: AtomicU64::new(1),
             waiting: watch::Sender::new(WaitingBoard::new()),
@@ -413,6 +416,12 @@ impl Live {
             rooms.consultations.retain(|_, r| *r != room);
         }
         self.seats.revoke_room(room);
+        self.file_keys.revoke_room(room);
+    }
+
+    /// A live room's hub.
+    pub(crate) fn hub(&self, room: RoomId) -> Option<mpsc::Sender<ToHub>> {
+        self.lock().hubs.get(&room).cloned()
     }
 
     fn lock(&self) -> MutexGuard<'_, Rooms> {

@@ -15,12 +15,14 @@
 //! - `seats`: seat tokens (kept only as SHA-256 hashes), one seat in one room, expiring.
 //! - `rate`: the token bucket.
 //! - `rooms`: `POST /rooms/test` and the invitation page `/r/{token}`.
+//! - `files`: files shared in a call's chat over HTTP, with a key the hub hands out.
 //!
 //! The server is authoritative: `eject` and `end` take the participants out of the media
 //! room (done when `RoomHandle::remove`/`end` return), revoke their seats and close their
 //! WebSockets with a reason.
 
 mod conn;
+pub mod files;
 pub(crate) mod hub;
 mod live;
 pub mod protocol;

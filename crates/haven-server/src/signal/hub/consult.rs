@@ -49,6 +49,9 @@ impl Hub {
                 });
             }
         }
+        if stage == Stage::Admitted {
+            self.chat_join(id).await;
+        }
         self.apply_stage(id).await;
         self.broadcast_list(Some(id));
         self.publish_waiting();

@@ -4,7 +4,9 @@
 //! No lock: everything about a room is this task's. `media.rs` holds the half that talks
 //! to the media room: clients' controls going in, its events going out to clients.
 
+mod chat;
 mod consult;
+pub(crate) mod files;
 mod group;
 mod limit;
 mod media;
@@ -107,6 +109,10 @@ pub(crate) enum ToHub {
     StopVideo { attendee: AttendeeId, stopped: bool },
     /// A host removed an attendee (their links are already revoked).
     Remove { attendee: AttendeeId },
+    /// A file shared in the chat, over HTTP.
+    Upload(files::Upload),
+    /// A shared file asked for, over HTTP.
+    Download(files::Download),
 }
 
 /// Starts a room's hub; returns its inbox.
@@ -133,6 +139,8 @@ pub(crate) fn spawn(
         kind,
         ended_by: None,
         limit: None,
+        chat: chat::Chat::default(),
+        files: files::Files::default(),
         clock_moves,
         members: BTreeMap::new(),
         next_participant: 1,
@@ -186,6 +194,10 @@ struct Hub {
     ended_by: Option<EndedBy>,
     /// The consultation's time limit, once someone has been admitted.
     limit: Option<limit::TimeLimit>,
+    /// The call's chat, in memory until the room ends.
+    chat: chat::Chat,
+    /// Files shared in the chat, in memory until the room ends.
+    files: files::Files,
     /// Moves of a hand-moved clock (tests), after which the time limit is looked at again.
     clock_moves: Option<tokio::sync::watch::Receiver<haven_domain::time::OffsetDateTime>>,
     /// Participants in a stable order.
@@ -248,7 +260,10 @@ impl Hub {
             ToHub::Join { who, conn, reply } => {
                 let names = self.names_of(&who).await;
                 let joined = self.join(who, conn, names);
-                let _ = reply.send(joined);
+                if let Ok(id) = &joined {
+                    self.chat_join(*id).await;
+                }
+                let _ = reply.send(joined.map(|_| ()));
             }
             ToHub::Msg { conn, msg } => return self.message(conn, msg).await,
             ToHub::Gone { conn } => self.gone(conn),
@@ -263,11 +278,18 @@ impl Hub {
             ToHub::HostMute { attendee, muted } => self.host_mute(&attendee, muted).await,
             ToHub::StopVideo { attendee, stopped } => self.stop_video(&attendee, stopped).await,
             ToHub::Remove { attendee } => self.remove_attendee(&attendee).await,
+            ToHub::Upload(upload) => self.upload(upload).await,
+            ToHub::Download(download) => self.download(download),
         }
         None
     }
 
-    fn join(&mut self, who: Who, conn: Conn, names: Option<group::Names>) -> Result<(), LiveError> {
+    fn join(
+        &mut self,
+        who: Who,
+        conn: Conn,
+        names: Option<group::Names>,
+    ) -> Result<ParticipantId, LiveError> {
         if let Who::Seat(hash) = &who
             && !self.live.seats.is_valid(hash)
         {
@@ -352,7 +374,7 @@ impl Hub {
             self.broadcast_list(Some(id));
         }
         self.publish_waiting();
-        Ok(())
+        Ok(id)
     }
 
     /// Applies a joined client's message; returns a reason when the room must end.
@@ -378,6 +400,8 @@ impl Hub {
                 width,
                 height,
             } => self.view(id, participant, width, height).await,
+            ClientMsg::Chat { text } => self.chat(id, text).await,
+            ClientMsg::ChatKeep => self.chat_keep(id).await,
             ClientMsg::Eject { participant } if host => self.eject(id, participant).await,
             ClientMsg::End if host => {
                 if let Some(Member {
@@ -545,6 +569,8 @@ impl Hub {
         if let Err(e) = self.media.end().await {
             tracing::debug!(room = %self.id, error = %e, "the media room had already ended");
         }
+        self.end_chat().await;
+        self.files.clear();
         self.record_end().await;
         self.stays_end_all().await;
         for m in self.members.values() {

@@ -6,9 +6,10 @@
 //! a sentence naming the problem. The server's messages are [`ServerMsg`].
 //!
 //! Files: `session.rs` (join, leave, ping, eject, end), `media.rs` (offer, answer,
-//! candidate, mute, prefer, view), `server.rs` (everything the server sends). `docs/protocol.md`
-//! describes each message.
+//! candidate, mute, prefer, view), `chat.rs` (chat, chat_keep), `server.rs` (everything
+//! the server sends). `docs/protocol.md` describes each message.
 
+mod chat;
 mod media;
 mod server;
 mod session;
@@ -22,8 +23,11 @@ use haven_domain::ConsultationId;
 
 use crate::media::ParticipantId;
 
+pub use chat::MAX_CHAT_BYTES;
 pub use media::{Candidate, Kind, Sdp};
-pub use server::{AudioOnlyWhy, IceServer, ParticipantInfo, QualityLevel, ServerMsg, StageWord};
+pub use server::{
+    AudioOnlyWhy, ChatFileInfo, IceServer, ParticipantInfo, QualityLevel, ServerMsg, StageWord,
+};
 
 /// The protocol version this server speaks (`join`'s `"v"`).
 pub const PROTOCOL_VERSION: u64 = 1;
@@ -86,6 +90,14 @@ pub enum ClientMsg {
     },
     /// The host ends the call for everyone.
     End,
+    /// A chat message to everyone in the call, as typed (the room cleans and checks it).
+    Chat {
+        /// The text.
+        text: String,
+    },
+    /// A clinician keeps the chat with the consultation's record: what was said so far is
+    /// saved now, and the rest when the consultation ends.
+    ChatKeep,
     /// The client hangs up.
     Leave,
     /// Keep-alive; answered by `pong`.
@@ -134,6 +146,20 @@ pub enum ErrorCode {
     RoomEnded,
     /// Too many messages too fast.
     RateLimited,
+    /// A chat message with nothing in it.
+    ChatEmpty,
+    /// A chat message over 1000 characters.
+    ChatTooLong,
+    /// More than five chat messages in ten seconds from one person.
+    ChatRateLimited,
+    /// The call's chat holds as many messages as it can.
+    ChatFull,
+    /// Chat from someone waiting or on hold: only people in the call chat.
+    NotInCall,
+    /// The organisation's policy does not allow this (keeping chat, sharing files).
+    NotAllowed,
+    /// The chat could not be saved to the record (the cause is logged).
+    SaveFailed,
 }
 
 /// Why a client frame was refused.
@@ -212,13 +238,15 @@ pub fn parse(text: &str) -> Result<ClientMsg, ProtocolError> {
         "mute" => media::mute(fields.named("mute"))?,
         "prefer" => media::prefer(fields.named("prefer"))?,
         "view" => media::view(fields.named("view"))?,
+        "chat" => chat::chat(fields.named("chat"))?,
+        "chat_keep" => chat::chat_keep(fields.named("chat_keep"))?,
         other => {
             let shown: String = other.chars().take(40).collect();
             return Err(ProtocolError::new(
                 ErrorCode::UnknownType,
                 format!(
                     "unknown message type {shown:?}; expected one of join, offer, answer, \
-                     candidate, mute, prefer, view, eject, end, leave, ping"
+                     candidate, mute, prefer, view, chat, chat_keep, eject, end, leave, ping"
                 ),
             ));
         }

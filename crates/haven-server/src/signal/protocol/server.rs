@@ -90,6 +90,40 @@ pub enum ServerMsg {
         /// The warning, for people.
         text: String,
     },
+    /// A chat message, to everyone in the call when it was sent (the sender included).
+    Chat {
+        /// Its number in this call's chat, from 1.
+        seq: u64,
+        /// The sender's participant id.
+        from: String,
+        /// The sender's name as shown in the call.
+        name: String,
+        /// When it was sent (RFC 3339, UTC).
+        sent_at: String,
+        /// The text, to be shown as plain text (never as markup, never with links).
+        text: String,
+        /// Whether the text contains a web address: shown with a warning about phishing.
+        link: bool,
+        /// A shared file, when the message is one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<ChatFileInfo>,
+    },
+    /// A clinician keeps this call's chat with the consultation's record (sent to
+    /// everyone in the call, and to whoever is admitted afterwards).
+    ChatKept {
+        /// Messages saved to the record so far.
+        saved: u64,
+        /// The notice, for people.
+        text: String,
+    },
+    /// File sharing is on in this call: the key with which this client uploads and
+    /// downloads files (`Authorization: Bearer`), valid while it is in the call.
+    ChatFiles {
+        /// The key (43 characters), never put in a URL.
+        key: String,
+        /// The largest file accepted, in bytes.
+        max_bytes: u64,
+    },
     /// The host removed this client; the connection closes next.
     Ejected {
         /// Why, for people.
@@ -229,6 +263,19 @@ pub struct ParticipantInfo {
     /// names, attendees the name shown to the group). Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+/// A file shared in the chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChatFileInfo {
+    /// The file's id, for `GET /calls/files/{id}`.
+    pub id: String,
+    /// Its name (cleaned, ending in the extension of its type).
+    pub name: String,
+    /// Its media type: `application/pdf`, `image/png` or `image/jpeg`.
+    pub mime: String,
+    /// Its size in bytes.
+    pub bytes: u64,
 }
 
 /// One entry of `RTCConfiguration.iceServers`.
