@@ -146,6 +146,20 @@ pub enum JourneyStep {
     Ended,
 }
 
+/// An agreement kept with the record. The implied consent on joining and a parent's
+/// consent for a child are not kept this way: they follow from what the person confirmed
+/// on joining and from the booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConsentKind {
+    /// The patient agrees to a carer or family member being present; a clinician
+    /// confirms it.
+    CarerPresence,
+    /// A group attendee accepted the group's ground rules.
+    GroundRules,
+    /// A participant agreed to the call being recorded.
+    Recording,
+}
+
 /// How a patient prefers to receive their invitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Contact {
@@ -245,6 +259,13 @@ words!(
     Carer = "carer",
     Interpreter = "interpreter",
     Colleague = "colleague"
+);
+words!(
+    ConsentKind,
+    "consent kind",
+    CarerPresence = "carer_presence",
+    GroundRules = "ground_rules",
+    Recording = "recording"
 );
 words!(
     ChildAttendance,

@@ -145,7 +145,7 @@ pub(crate) const ATTENDEE_COLUMNS: &str = "id, consultation_id, role, name, mobi
      created_at, confirmed_name, confirmed_dob, confirmed_at, user_id";
 
 /// Reads an optional stored column through a parser, naming the column if it is corrupt.
-fn optional<T, E: std::fmt::Display>(
+pub(crate) fn optional<T, E: std::fmt::Display>(
     row: &AnyRow,
     col: &str,
     parse: impl FnOnce(&str) -> std::result::Result<T, E>,
@@ -155,7 +155,7 @@ fn optional<T, E: std::fmt::Display>(
         .transpose()
 }
 
-fn required<T, E: std::fmt::Display>(
+pub(crate) fn required<T, E: std::fmt::Display>(
     row: &AnyRow,
     col: &str,
     parse: impl FnOnce(&str) -> std::result::Result<T, E>,

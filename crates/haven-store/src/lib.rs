@@ -26,6 +26,7 @@ pub mod journey;
 mod meetings;
 pub mod orgs;
 pub mod outbox;
+pub mod record;
 pub mod testing;
 pub mod users;
 

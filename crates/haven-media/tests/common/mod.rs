@@ -5,7 +5,9 @@
 //! in ICE credentials and DTLS, still varies from run to run.)
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+mod client;
 pub mod net;
+mod rng;
 pub mod video;
 
 use std::collections::HashMap;
@@ -16,165 +18,22 @@ use haven_media::{
     Datagram, MediaPolicy, ParticipantId, Room, RoomConfig, RoomEvent, RoomOutput, Transport,
 };
 use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::format::Codec;
-use str0m::media::{
-    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
-};
+use str0m::media::{Direction, MediaKind, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::RawPacket;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use client::Camera;
+pub use client::{Client, ReceivedCount, VideoFrame};
 use net::Network;
+#[allow(unused_imports)] // Not every test binary uses both.
+pub use rng::{Rng, seed};
 
 /// A simulcast publisher's layers, lowest first, with the size of each layer's frames.
 pub const LAYERS: [(&str, usize); 3] = [("q", 300), ("h", 900), ("f", 2500)];
 
 /// The simulation never advances by more than this in one step.
 pub const TICK: Duration = Duration::from_millis(5);
-
-/// Clients publish an audio frame this often (Opus, 20 ms) and a video frame this often
-/// (about 30 frames a second), in milliseconds.
-const AUDIO_INTERVAL_MS: u64 = 20;
-const VIDEO_INTERVAL_MS: u64 = 33;
-
-/// The seed a test runs its network with: `default`, or a different one for every test when
-/// `HAVEN_MEDIA_SEED` is set, to try a test over other networks without editing it:
-/// `HAVEN_MEDIA_SEED=7 cargo nextest run -p haven-media`.
-pub fn seed(default: u64) -> u64 {
-    match std::env::var("HAVEN_MEDIA_SEED")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-    {
-        Some(s) => default ^ s.wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        None => default,
-    }
-}
-
-/// A seeded pseudo-random generator (SplitMix64): tests must be reproducible.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0); the modulo bias is irrelevant for tests.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        unit < p
-    }
-
-    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next_u64() as u8).collect()
-    }
-}
-
-/// One simulated browser.
-pub struct Client {
-    pub id: ParticipantId,
-    pub addr: SocketAddr,
-    pub rtc: Rtc,
-    /// Whether it is still meant to be in the room (false after `Room::remove`).
-    pub in_room: bool,
-    /// The mids it publishes on.
-    pub audio_mid: Option<Mid>,
-    pub video_mid: Option<Mid>,
-    /// Frames received, keyed by the stream id the server gave the track (the publisher).
-    pub received: HashMap<String, ReceivedCount>,
-    /// Arrival times of RTP packets, keyed by the stream id of the track (the publisher).
-    pub rtp_arrivals: HashMap<String, Vec<Instant>>,
-    /// Which stream each SSRC belongs to, learned from packets that carry the mid extension.
-    ssrc_stream: HashMap<u32, String>,
-    /// Keyframe requests the server sent to this client as a publisher.
-    pub keyframe_requests: usize,
-    /// Frames written so far, to number them and to stamp media time.
-    audio_frames: u64,
-    video_frames: u64,
-    /// The server asked for a keyframe: the next video frame is one.
-    force_keyframe: bool,
-    /// Whether it publishes its video as three simulcast layers ([`LAYERS`]).
-    pub simulcast: bool,
-    /// Keyframes asked for per simulcast layer.
-    force_layer_keyframe: [bool; 3],
-    /// The RFC 6464 level (0 loudest, -127 silence) stamped on its audio, if any.
-    pub audio_level: Option<i8>,
-    /// Every video frame received, per publisher. The marker is the frame's second byte: 0
-    /// for an unlayered stream, 1–3 for [`LAYERS`].
-    pub video_log: HashMap<String, Vec<VideoFrame>>,
-    /// When it started publishing (first connected tick); frame n is due n intervals later.
-    publish_start: Option<Instant>,
-}
-
-/// What a joining client publishes as video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Camera {
-    /// One stream.
-    Single,
-    /// Three simulcast layers ([`LAYERS`]).
-    Simulcast,
-    /// Nothing: the camera is off (audio only).
-    Off,
-}
-
-/// One video frame as a client received it.
-#[derive(Debug, Clone, Copy)]
-pub struct VideoFrame {
-    pub at: Instant,
-    /// The media time the server stamped on it, which orders frames as the server sent them.
-    pub time: MediaTime,
-    /// Which layer: 0 unlayered, 1–3 for [`LAYERS`].
-    pub marker: u8,
-    pub keyframe: bool,
-    /// False when packets before it were lost for good: a decoder knows it must ask for a
-    /// keyframe, and shows nothing broken meanwhile.
-    pub contiguous: bool,
-    /// The RTP sequence numbers (extended) of its first and last packet.
-    pub seq: (u64, u64),
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct ReceivedCount {
-    pub audio: usize,
-    pub video: usize,
-}
-
-impl Client {
-    /// When the last RTP packet of this publisher's tracks arrived, if any did.
-    pub fn last_rtp_from(&self, publisher: ParticipantId) -> Option<Instant> {
-        self.rtp_arrivals
-            .get(&publisher.to_string())
-            .and_then(|v| v.last().copied())
-    }
-
-    /// The media time (90 kHz) of the latest video frame this client had published by `t`,
-    /// if it had started: frames produced later carry later times.
-    pub fn video_time_at(&self, t: Instant) -> Option<u64> {
-        let start = self.publish_start.filter(|s| *s <= t)?;
-        let n = t.duration_since(start).as_millis() as u64 / VIDEO_INTERVAL_MS;
-        Some(n * 3000)
-    }
-
-    /// Frames of each kind received from the publisher with this participant id.
-    pub fn from(&self, publisher: ParticipantId) -> ReceivedCount {
-        self.received
-            .get(&publisher.to_string())
-            .copied()
-            .unwrap_or_default()
-    }
-}
 
 /// The world: a room, its clients, and the network between them.
 pub struct Sim {
@@ -463,17 +322,7 @@ impl Sim {
         self.clients
             .iter()
             .filter(|c| c.rtc.is_connected())
-            .map(|c| match c.publish_start {
-                None => self.now,
-                Some(start) => {
-                    let audio = c.audio_frames * AUDIO_INTERVAL_MS;
-                    let video = match c.video_mid {
-                        Some(_) => c.video_frames * VIDEO_INTERVAL_MS,
-                        None => u64::MAX,
-                    };
-                    start + Duration::from_millis(audio.min(video))
-                }
-            })
+            .map(|c| c.next_media_at().unwrap_or(self.now))
             .min()
     }
 
@@ -635,93 +484,11 @@ impl Sim {
         }
     }
 
-    /// Every connected client publishes Opus-sized audio every 20 ms and VP8-sized video
-    /// at about 30 frames a second.
+    /// Every connected client publishes what is due.
     fn write_media(&mut self) {
         let now = self.now;
         for c in &mut self.clients {
-            if !c.rtc.is_connected() {
-                continue;
-            }
-            let start = *c.publish_start.get_or_insert(now);
-            let elapsed = now.duration_since(start).as_millis() as u64;
-            if let Some(mid) = c.audio_mid
-                && elapsed >= c.audio_frames * AUDIO_INTERVAL_MS
-            {
-                let time = MediaTime::new(c.audio_frames * 960, Frequency::FORTY_EIGHT_KHZ);
-                let opus = vec![0xFC; 80];
-                write(
-                    &mut c.rtc,
-                    mid,
-                    Codec::Opus,
-                    now,
-                    time,
-                    opus,
-                    None,
-                    c.audio_level,
-                );
-                c.audio_frames += 1;
-            }
-            if let Some(mid) = c.video_mid
-                && elapsed >= c.video_frames * VIDEO_INTERVAL_MS
-            {
-                // VP8 frame tag: bit 0 clear means keyframe. The second byte marks the layer.
-                let periodic = c.video_frames % 90 == 0;
-                let time = MediaTime::new(c.video_frames * 3000, Frequency::NINETY_KHZ);
-                if c.simulcast {
-                    for (i, (rid, size)) in LAYERS.iter().enumerate() {
-                        let key = c.force_layer_keyframe[i] || periodic;
-                        c.force_layer_keyframe[i] = false;
-                        let mut frame = vec![0x55; *size];
-                        frame[0] = if key { 0x10 } else { 0x11 };
-                        frame[1] = i as u8 + 1;
-                        let rid = Some(Rid::from(*rid));
-                        write(&mut c.rtc, mid, Codec::Vp8, now, time, frame, rid, None);
-                    }
-                } else {
-                    let key = c.force_keyframe || periodic;
-                    c.force_keyframe = false;
-                    let mut frame = vec![0x55; 2500];
-                    frame[0] = if key { 0x10 } else { 0x11 };
-                    frame[1] = 0;
-                    write(&mut c.rtc, mid, Codec::Vp8, now, time, frame, None, None);
-                }
-                c.video_frames += 1;
-            }
+            c.publish_due(now);
         }
     }
-}
-
-/// Writes one frame on `mid` with the client's payload type for `codec`, on a simulcast
-/// layer and with an audio level if given.
-#[allow(clippy::too_many_arguments)]
-fn write(
-    rtc: &mut Rtc,
-    mid: Mid,
-    codec: Codec,
-    now: Instant,
-    time: MediaTime,
-    data: Vec<u8>,
-    rid: Option<Rid>,
-    level: Option<i8>,
-) {
-    let Some(mut writer) = rtc.writer(mid) else {
-        return;
-    };
-    if let Some(rid) = rid {
-        writer = writer.rid(rid);
-    }
-    if let Some(level) = level {
-        writer = writer.audio_level(level, level > -127);
-    }
-    let Some(pt) = writer
-        .payload_params()
-        .find(|p| p.spec().codec == codec)
-        .map(|p| p.pt())
-    else {
-        return;
-    };
-    writer
-        .write(pt, now, time, data)
-        .expect("a client can write its own media");
 }

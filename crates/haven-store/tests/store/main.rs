@@ -11,5 +11,6 @@ mod journey;
 mod meetings;
 mod outbox;
 mod parity;
+mod record;
 mod times;
 mod waiting;
