@@ -64,6 +64,16 @@ impl UkMonth {
         }
     }
 
+    /// The month `n` months before this one.
+    pub fn back(self, n: u32) -> Self {
+        let index = i64::from(self.year) * 12 + i64::from(u8::from(self.month)) - 1 - i64::from(n);
+        // Within i32 years for any `n` a u32 can hold; month numbers are 1 to 12.
+        let year = i32::try_from(index.div_euclid(12)).unwrap_or(i32::MIN);
+        let month = Month::try_from(u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1))
+            .unwrap_or(Month::January);
+        UkMonth { year, month }
+    }
+
     /// The instant the month begins (UK midnight on its first day).
     pub fn start(self) -> OffsetDateTime {
         // Day 1 exists in every month; the fallback is unreachable.
@@ -159,6 +169,9 @@ mod tests {
         let names: Vec<String> = months.iter().map(ToString::to_string).collect();
         assert_eq!(names, ["2025-11", "2025-12", "2026-01", "2026-02"]);
         assert_eq!(UkMonth::range(m("2026-02"), m("2026-02")).unwrap().len(), 1);
+        assert_eq!(m("2026-11").back(11), m("2025-12"));
+        assert_eq!(m("2026-01").back(1), m("2025-12"));
+        assert_eq!(m("2026-01").back(0), m("2026-01"));
         let back = UkMonth::range(m("2026-02"), m("2025-11")).unwrap_err();
         assert!(
             back.to_string()

@@ -5,9 +5,11 @@ pub mod accounts;
 pub mod admission;
 pub mod audit_log;
 pub mod booking;
+pub mod governance;
 pub mod identity_code;
 pub mod meetings;
 pub mod orgs;
+pub mod retention;
 pub mod signin;
 pub mod transfer;
 

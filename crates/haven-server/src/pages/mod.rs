@@ -9,6 +9,7 @@ pub mod call;
 pub mod clinics;
 pub mod consultations;
 pub mod form;
+pub mod governance;
 pub mod home;
 pub mod join;
 mod join_code;
@@ -59,6 +60,7 @@ pub fn layout(title: &str, who: Option<&SignedIn>, content: Markup) -> Markup {
                                 }
                                 @if [Role::Admin, Role::IgAuditor].iter().any(|r| who.user.roles.contains(*r)) {
                                     li { a href="/admin/journey" { "Journey funnel" } }
+                                    li { a href="/admin/governance" { "Governance" } }
                                 }
                                 li { a href="/account" { "Your account" } }
                             }
