@@ -102,7 +102,7 @@ async fn the_report_states_each_point_with_its_evidence_and_source() {
     let store = setup.store().await;
     let org = org_id(&store, "Riverside").await;
     let clinic = clinic_of(&setup, "Riverside");
-    let at = haven_domain::time::macros::datetime!(2026-11-10 10:00 UTC);
+    let at = OffsetDateTime::from_unix_timestamp(1794304800).unwrap();
     consultation(
         &store,
         &org,
@@ -126,7 +126,7 @@ async fn the_report_states_each_point_with_its_evidence_and_source() {
         "{text}"
     );
     assert!(
-        text.contains("[enforced] Verify the patient's identity"),
+        text.contains("[enforced] Record only with explicit consent"),
         "{text}"
     );
     // Admitted here without the admission's checklist entry: the report does not hide it.
@@ -192,7 +192,7 @@ async fn counts_are_csv_by_organisation_and_month_with_zeros_and_no_identifiers(
     let store = setup.store().await;
     let org = org_id(&store, "Riverside").await;
     let clinic = clinic_of(&setup, "Riverside");
-    let aug = haven_domain::time::macros::datetime!(2026-08-10 10:00 UTC);
+    let aug = OffsetDateTime::from_unix_timestamp(1786356000).unwrap();
     for _ in 0..2 {
         consultation(
             &store,
