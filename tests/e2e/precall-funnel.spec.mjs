@@ -1,9 +1,9 @@
 // The pre-call check's result reaching the journey funnel, in the browser: a patient whose
 // check passes is counted as such on the funnel an administrator opens from the
 // navigation; a patient whose browser refuses the camera and microphone sees how to allow
-// them on their kind of device, and the funnel counts the refusal. The funnel page and the
-// patient's page with the fix are checked with axe and at 360×640, and the funnel's day is
-// chosen with the keyboard.
+// them on their kind of device, and the funnel counts the refusal. The funnel page, the
+// governance report and the patient's page with the fix are checked with axe and at
+// 360×640, and the funnel's day and the report's month are chosen with the keyboard.
 //
 // Sorts after journey.spec.mjs on purpose (see video-consultation.spec.mjs).
 import { expect, test } from './lib/fixtures.mjs';
@@ -91,6 +91,19 @@ test.describe('the pre-call check in the journey funnel', () => {
     const counted = await figures();
     expect(counted.reached.check_passed).toBe(1);
     expect(counted.check_failed_by_problem.permission_denied).toBe(0);
+
+    // The governance report, from the same navigation; its month chosen by keyboard.
+    await admin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Governance' }).click();
+    await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Governance report');
+    const month = day.slice(0, 7);
+    await admin.getByLabel('Month (UK time)').fill(month);
+    await admin.getByLabel('Month (UK time)').press('Enter');
+    await expect(admin).toHaveURL(new RegExp(`/admin/governance\\?month=${month}$`));
+    const identity = admin.getByRole('region', { name: "Verify the patient's identity" });
+    await expect(identity).toContainText('Identity checklist confirmed in');
+    await expect(admin.getByRole('region', { name: 'Two-step sign-in' })).toContainText('Enforced');
+    await expect(admin.locator('main')).not.toContainText(PASSING.name);
+    await checkPage(found, admin, 'governance report', { phone: true });
     await patient.context().close();
   });
 
@@ -118,7 +131,7 @@ test.describe('the pre-call check in the journey funnel', () => {
     await patient.context().close();
   });
 
-  test('the funnel and the check pass axe and fit a 360-pixel phone, with no script errors', () => {
+  test('the funnel, the governance report and the check pass axe and fit a 360-pixel phone, with no script errors', () => {
     expect(found.checked.length).toBeGreaterThan(0);
     expect(found.axe, formatAxe(found.axe)).toEqual([]);
     expect(found.overflow, formatOverflow(found.overflow)).toEqual([]);

@@ -20,6 +20,10 @@
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
 //! - [`journey`]: the pre-call check's problem codes and the journey funnel's figures.
+//! - [`governance`]: the governance report's rules: each point of the guidance, and
+//!   whether Haven enforces it, supports it or has it off, from the policy and counts.
+//! - [`retention`]: how long each kind of data is kept, within bounds.
+//! - [`month`]: UK calendar months for reports and counts.
 //! - [`chat`]: in-call chat: cleaning and limiting messages, spotting web addresses,
 //!   the per-sender rate limit, and the file types that may be shared.
 //! - [`uk_time`]: UK civil time (GMT/BST) for appointment times and link expiry.
@@ -36,15 +40,18 @@ pub mod birth;
 pub mod chat;
 pub mod consultation;
 pub mod email;
+pub mod governance;
 pub mod group;
 pub mod identity_code;
 pub mod ids;
 pub mod journey;
+pub mod month;
 pub mod name;
 pub mod nhs;
 pub mod password;
 pub mod phone;
 pub mod policy;
+pub mod retention;
 pub mod role;
 pub mod session;
 pub mod throttle;
@@ -58,11 +65,13 @@ pub use audit::{Actor, AuditRecord, BreakKind, ChainBreak, ChainVerifier, GENESI
 pub use birth::DateOfBirth;
 pub use email::Email;
 pub use ids::{ApiKeyId, AttendeeId, ClinicId, ConsultationId, MessageId, OrgId, UserId};
+pub use month::UkMonth;
 pub use name::{ClinicName, OrgName, PersonName};
 pub use nhs::NhsNumber;
 pub use password::{Password, PasswordHash, PasswordRejection};
 pub use phone::UkMobile;
 pub use policy::{ConsultationLimit, IdentityCheck, InviteLifetime, OrgPolicy, PolicyChange};
+pub use retention::RetentionPolicy;
 pub use role::{Role, Roles};
 pub use session::{Expiry, SessionTimeouts};
 pub use totp::TotpSecret;
@@ -142,6 +151,16 @@ pub enum Error {
         "audit actor must be 'staff' with a user id, 'seat' with a seat id, 'api_key' with a key id, or 'system' with no id"
     )]
     InvalidActor,
+    /// A retention period was outside the bounds for its kind of data.
+    #[error("{what} must be kept for a whole number of days from {min} to {max}")]
+    InvalidRetention {
+        /// The kind of data, as administrators read it.
+        what: &'static str,
+        /// The shortest period allowed.
+        min: u32,
+        /// The longest period allowed.
+        max: u32,
+    },
 }
 
 impl From<PasswordRejection> for Error {

@@ -11,7 +11,7 @@ use axum::routing::get;
 use rust_embed::Embed;
 
 use crate::web::{BODY_LIMIT, client_info, csrf, log_requests, security_headers};
-use crate::{AppState, Error, api, invites, pages, signal};
+use crate::{AppState, Error, api, invites, ops, pages, signal};
 
 /// Static files (styles, scripts), built into the binary.
 #[derive(Embed)]
@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::join::routes())
         .merge(pages::precheck::routes())
         .merge(pages::journey::routes())
+        .merge(pages::governance::routes())
         .merge(pages::admit::routes())
         .merge(pages::group_host::routes())
         .merge(pages::transfer::routes())
@@ -84,7 +85,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Starts the media server and the invitation worker, then serves `router` on `listener`
+/// Starts the media server, the invitation worker and the daily retention job, then serves `router` on `listener`
 /// until the process is asked to stop.
 pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::Result<()> {
     let config = state.config.clone();
@@ -95,6 +96,8 @@ pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::
         .map_err(|e| anyhow::anyhow!("media: {e}"))?;
     // Runs until the process ends; a step that fails or panics is logged and retried.
     let _outbox = invites::worker::spawn(&state).map_err(|e| anyhow::anyhow!("invites: {e}"))?;
+    // Daily, by the injected clock; runs until the process ends.
+    let _retention = ops::retention::spawn(state.store.clone(), state.clock.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();

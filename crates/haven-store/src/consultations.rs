@@ -388,8 +388,11 @@ impl Tx {
             .map_err(|e| Error::Refused(e.to_string()))?;
         if after != before {
             let ended = after.is_final().then(|| to_micros(now));
+            // The first admission makes it a consultation held, for the national counts.
+            let admitted = (after == Status::InProgress).then(|| to_micros(now));
             let done = sqlx::query(
-                "UPDATE consultations SET status = $1, ended_at = COALESCE($2, ended_at) \
+                "UPDATE consultations SET status = $1, ended_at = COALESCE($2, ended_at), \
+                 admitted_at = COALESCE(admitted_at, $6) \
                  WHERE org_id = $3 AND id = $4 AND status = $5",
             )
             .bind(after.as_str())
@@ -397,6 +400,7 @@ impl Tx {
             .bind(org.as_str())
             .bind(id.as_str())
             .bind(before.as_str())
+            .bind(admitted)
             .execute(self.conn())
             .await?;
             if done.rows_affected() != 1 {

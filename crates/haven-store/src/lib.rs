@@ -9,7 +9,8 @@
 //!   [`Tx`] (a database transaction) so that a change and the audit entry recording it are
 //!   committed together or not at all.
 //! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`] (and its colleague
-//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`] and [`identity_codes`]
+//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`], [`identity_codes`],
+//!   [`governance`] (the report's and national collections' counts) and [`retention`]
 //!   add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod clinician;
 pub mod consultations;
 mod error;
+pub mod governance;
 pub mod groups;
 pub mod identity_codes;
 pub mod invites;
@@ -28,6 +30,7 @@ mod meetings;
 pub mod orgs;
 pub mod outbox;
 pub mod record;
+pub mod retention;
 pub mod testing;
 pub mod users;
 

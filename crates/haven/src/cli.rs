@@ -43,6 +43,9 @@ pub enum Command {
     /// Check or export the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The governance report and the counts for national data collections.
+    #[command(subcommand)]
+    Governance(GovernanceCommand),
 }
 
 /// Options of `haven serve`.
@@ -199,6 +202,45 @@ pub enum AdminCommand {
     /// Clinics (services whose clinicians share a waiting area).
     #[command(subcommand)]
     Clinic(ClinicCommand),
+    /// Removing data older than each organisation's retention periods.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+/// `haven admin retention …`
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Run the daily retention job now: prints what kind of data was removed, how much, and
+    /// older than when.
+    Run,
+}
+
+/// `haven governance …`
+#[derive(Subcommand, Debug)]
+pub enum GovernanceCommand {
+    /// Each point of the guidance on video consultations: enforced, supported or off, with
+    /// the evidence from the organisation's configuration and data.
+    Report {
+        /// The organisation's name.
+        #[arg(long)]
+        org: String,
+        /// The month to count, YYYY-MM (default: the current month in the UK).
+        #[arg(long)]
+        month: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Video consultations held, by organisation and month, as CSV on standard output
+    /// (no patient identifiers, no free text).
+    Counts {
+        /// The first month, YYYY-MM.
+        #[arg(long)]
+        from: String,
+        /// The last month, YYYY-MM.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// `haven admin clinic …`

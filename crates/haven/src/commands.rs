@@ -12,18 +12,18 @@ use haven_store::Store;
 
 use crate::cli::{
     AdminCommand, ApiKeyCommand, AuditCommand, Cli, ClinicCommand, Command, ExportFormat,
-    OrgCommand, UserCommand,
+    OrgCommand, RetentionCommand, UserCommand,
 };
-use crate::config;
+use crate::{config, governance};
 
 /// A command's failure: what to print and the exit status.
-struct Failure {
+pub(crate) struct Failure {
     message: String,
     status: u8,
 }
 
 /// Bad configuration or usage: exit status 2.
-fn usage(message: impl Into<String>) -> Failure {
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         status: 2,
@@ -31,7 +31,7 @@ fn usage(message: impl Into<String>) -> Failure {
 }
 
 /// The command ran and refused, or found a problem: exit status 1.
-fn refused(message: impl Into<String>) -> Failure {
+pub(crate) fn refused(message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         status: 1,
@@ -75,6 +75,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             admin(&connect(&url).await?, &public_url, cmd).await
         }
         Command::Audit(cmd) => audit(&connect(&url).await?, cmd).await,
+        Command::Governance(cmd) => governance::run(&connect(&url).await?, cmd).await,
     }
 }
 
@@ -194,6 +195,7 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
             );
         }
         AdminCommand::Clinic(cmd) => clinic(store, cmd).await?,
+        AdminCommand::Retention(RetentionCommand::Run) => governance::retention(store).await?,
         AdminCommand::User(UserCommand::Disable { email }) => {
             let user = find_user(store, &email).await?;
             accounts::set_disabled(store, &system(), &user.org_id, &user.id, true).await?;
@@ -232,7 +234,7 @@ async fn clinic(store: &Store, cmd: ClinicCommand) -> Result<(), Failure> {
 
 /// The organisation named by `--org`: a malformed name is a usage error, an unknown one a
 /// refusal.
-async fn find_org(store: &Store, name: &str) -> Result<haven_store::orgs::Org, Failure> {
+pub(crate) async fn find_org(store: &Store, name: &str) -> Result<haven_store::orgs::Org, Failure> {
     let name = OrgName::parse(name).map_err(|e| usage(format!("--org: {e}")))?;
     store.org_by_name(&name).await?.ok_or_else(|| {
         refused(format!(
@@ -257,6 +259,10 @@ async fn audit(store: &Store, cmd: AuditCommand) -> Result<(), Failure> {
                 let (_, head) = store.audit_head().await?;
                 println!("ok: {n} entries");
                 println!("head: {head}");
+                let (removed, _) = store.audit_checkpoint().await?;
+                if removed > 0 {
+                    println!("entries 1 to {removed} were removed by retention (checkpoint)");
+                }
                 Ok(())
             }
             Err(broken) => {

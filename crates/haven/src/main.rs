@@ -1,5 +1,6 @@
 //! `haven`: the one binary. `haven serve` runs the service; `haven admin …` and
-//! `haven audit …` manage it from the command line on either database engine.
+//! `haven audit …` manage it from the command line on either database engine; `haven
+//! governance …` reports on it.
 //!
 //! Exit status: 0 success, 1 the command ran but refused or found a problem (a weak
 //! password, a broken audit chain), 2 bad configuration or usage.
@@ -7,6 +8,7 @@
 mod cli;
 mod commands;
 mod config;
+mod governance;
 
 use std::process::ExitCode;
 

@@ -11,11 +11,18 @@ use crate::Error;
 /// Entries read per page while walking the whole log.
 const PAGE: i64 = 1000;
 
-/// Walks the whole chain: `Ok(Ok(n))` when all `n` entries link up, `Ok(Err(break))` naming
-/// the first entry where it breaks.
+/// Walks the whole chain that remains: `Ok(Ok(n))` when all `n` entries link up,
+/// `Ok(Err(break))` naming the first entry where it breaks. Entries removed by retention
+/// are behind the checkpoint (the last removed entry's sequence number and hash), where
+/// the check starts, so the first entry kept must link to it.
 pub async fn verify(store: &Store) -> Result<Result<u64, ChainBreak>, Error> {
-    let mut verifier = ChainVerifier::new(GENESIS_HASH.to_string(), 1);
-    let mut after = 0;
+    let (checkpoint_seq, checkpoint_hash) = store.audit_checkpoint().await?;
+    let mut verifier = if checkpoint_seq == 0 {
+        ChainVerifier::new(GENESIS_HASH.to_string(), 1)
+    } else {
+        ChainVerifier::new(checkpoint_hash, checkpoint_seq + 1)
+    };
+    let mut after = checkpoint_seq;
     loop {
         let page = store.audit_page(after, PAGE).await?;
         for record in &page {
@@ -69,7 +76,8 @@ pub fn csv_row(r: &AuditRecord) -> String {
         .join(",")
 }
 
-fn csv_cell(value: &str) -> String {
+/// One CSV cell: quoted when needed, and defused if a spreadsheet would run it as a formula.
+pub(crate) fn csv_cell(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {

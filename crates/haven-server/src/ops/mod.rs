@@ -5,11 +5,13 @@ pub mod accounts;
 pub mod admission;
 pub mod audit_log;
 pub mod booking;
+pub mod governance;
 pub mod group;
 pub mod group_host;
 pub mod identity_code;
 pub mod meetings;
 pub mod orgs;
+pub mod retention;
 pub mod signin;
 pub mod transfer;
 

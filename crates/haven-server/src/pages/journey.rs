@@ -35,7 +35,7 @@ struct DayQuery {
 }
 
 /// Administrators see how their service is used; IG auditors see it as evidence.
-fn require_admin_or_auditor(who: &SignedIn) -> Result<(), Error> {
+pub(super) fn require_admin_or_auditor(who: &SignedIn) -> Result<(), Error> {
     who.require(Role::Admin)
         .or_else(|_| who.require(Role::IgAuditor))
 }

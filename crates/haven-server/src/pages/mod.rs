@@ -10,6 +10,7 @@ pub mod chat;
 pub mod clinics;
 pub mod consultations;
 pub mod form;
+pub mod governance;
 pub mod group_form;
 pub mod group_host;
 pub mod group_join;
@@ -63,6 +64,7 @@ pub fn layout(title: &str, who: Option<&SignedIn>, content: Markup) -> Markup {
                                 }
                                 @if [Role::Admin, Role::IgAuditor].iter().any(|r| who.user.roles.contains(*r)) {
                                     li { a href="/admin/journey" { "Journey funnel" } }
+                                    li { a href="/admin/governance" { "Governance" } }
                                 }
                                 li { a href="/account" { "Your account" } }
                             }

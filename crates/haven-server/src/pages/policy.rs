@@ -1,17 +1,21 @@
 //! The organisation's policy settings: security and privacy switches, how long invitation
-//! links work, the identity check for patients, and how long a consultation may run.
-//! Admins only; each change is audited with the fields it changed.
+//! links work, the identity check for patients, how long a consultation may run, and how
+//! long each kind of data is kept. Admins only; each change is audited with the fields it
+//! changed.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use haven_domain::{ConsultationLimit, IdentityCheck, InviteLifetime, OrgPolicy, Role};
+use haven_domain::retention::DataKind;
+use haven_domain::{
+    ConsultationLimit, IdentityCheck, InviteLifetime, OrgPolicy, RetentionPolicy, Role,
+};
 use maud::{Markup, html};
 
 use super::admin::admin_ctx;
-use crate::ops::orgs;
+use crate::ops::{orgs, retention};
 use crate::pages::{Input, csrf_field, error_summary, field, layout};
 use crate::web::{FormData, SignedIn, Staff};
 use crate::{AppState, Error, FieldErrors};
@@ -21,14 +25,45 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/admin/policy", get(show_policy).post(set_policy))
 }
 
+/// What the form shows in its text boxes: as typed after an error, else as stored.
+struct Typed<'a> {
+    hours: &'a str,
+    limit: &'a str,
+    /// Each retention period's box, in [`DataKind::ALL`] order.
+    retention: [String; 4],
+}
+
+impl Typed<'_> {
+    fn stored(policy: &OrgPolicy, retention: &RetentionPolicy) -> (String, String, [String; 4]) {
+        (
+            hours_text(policy),
+            policy.consultation_limit.get().to_string(),
+            DataKind::ALL.map(|k| retention.days(k).to_string()),
+        )
+    }
+}
+
+fn retention_fields(typed: &[String; 4], errors: &FieldErrors) -> Markup {
+    html! {
+        fieldset class="field" {
+            legend { "How long data is kept" }
+            p class="hint" { "A daily job removes what is older. Consultation data (names, contact details, what people confirmed, notes and saved chat) goes once the consultation has been over this long; the consultation itself stays as a count. Audit entries go oldest first, and the audit log still verifies." }
+            @for (kind, value) in DataKind::ALL.iter().zip(typed) {
+                @let b = kind.bounds();
+                (field(kind.as_str(), &format!("{} (days)", kind.label()), value, Input { kind: "number", autocomplete: "off", hint: Some(&format!("From {} to {} days; {} by default.", b.min, b.max, b.default)) }, errors))
+            }
+        }
+    }
+}
+
 fn policy_page(
     who: &SignedIn,
     policy: &OrgPolicy,
-    hours: &str,
-    limit: &str,
+    typed: &Typed<'_>,
     notice: Option<&str>,
     errors: &FieldErrors,
 ) -> Markup {
+    let (hours, limit) = (typed.hours, typed.limit);
     let check = |name: &str, label: &str, hint: &str, on: bool| {
         html! {
             div class="checkbox" {
@@ -77,6 +112,7 @@ fn policy_page(
                     }
                 }
                 (field("consultation_limit", "End consultations after (minutes)", limit, Input { kind: "number", autocomplete: "off", hint: Some("From 15 to 240. Everyone in the call is warned 5 minutes before it ends by itself; the clock starts when the first person is admitted.") }, errors))
+                (retention_fields(&typed.retention, errors))
                 button type="submit" { "Save policy" }
             }
         },
@@ -93,14 +129,29 @@ fn hours_text(policy: &OrgPolicy) -> String {
 async fn show_policy(State(state): State<AppState>, Staff(who): Staff) -> Result<Markup, Error> {
     who.require(Role::Admin)?;
     let policy = state.store.org(&who.org.id).await?.policy;
+    let retention = state.store.retention_policy(&who.org.id).await?;
+    let (hours, limit, periods) = Typed::stored(&policy, &retention);
+    let typed = Typed {
+        hours: &hours,
+        limit: &limit,
+        retention: periods,
+    };
     Ok(policy_page(
         &who,
         &policy,
-        &hours_text(&policy),
-        &policy.consultation_limit.get().to_string(),
+        &typed,
         None,
         &FieldErrors::default(),
     ))
+}
+
+fn retention_from(form: &FormData, errors: &mut FieldErrors) -> Option<RetentionPolicy> {
+    let [consultation, chat, journey, audit] = DataKind::ALL.map(|kind| {
+        kind.parse_days(form.get(kind.as_str()))
+            .map_err(|e| errors.add(kind.as_str(), e.to_string()))
+            .ok()
+    });
+    RetentionPolicy::new(consultation?, chat?, journey?, audit?).ok()
 }
 
 fn policy_from(form: &FormData, errors: &mut FieldErrors) -> Option<OrgPolicy> {
@@ -153,27 +204,33 @@ async fn set_policy(
 ) -> Result<Response, Error> {
     let ctx = admin_ctx(&state, &who)?;
     let mut errors = FieldErrors::default();
-    let Some(policy) = policy_from(&form, &mut errors) else {
+    let policy = policy_from(&form, &mut errors);
+    let periods = retention_from(&form, &mut errors);
+    let (Some(policy), Some(periods)) = (policy, periods) else {
         let current = state.store.org(&who.org.id).await?.policy;
+        let typed = Typed {
+            hours: form.get("hours"),
+            limit: form.get("consultation_limit"),
+            retention: DataKind::ALL.map(|k| form.get(k.as_str()).to_owned()),
+        };
         return Ok((
             StatusCode::BAD_REQUEST,
-            policy_page(
-                &who,
-                &current,
-                form.get("hours"),
-                form.get("consultation_limit"),
-                None,
-                &errors,
-            ),
+            policy_page(&who, &current, &typed, None, &errors),
         )
             .into_response());
     };
     orgs::set_policy(&state, &ctx, &who.org.id, &policy).await?;
+    retention::set_policy(&state.store, &ctx, &who.org.id, &periods).await?;
+    let (hours, limit, stored) = Typed::stored(&policy, &periods);
+    let typed = Typed {
+        hours: &hours,
+        limit: &limit,
+        retention: stored,
+    };
     Ok(policy_page(
         &who,
         &policy,
-        &hours_text(&policy),
-        &policy.consultation_limit.get().to_string(),
+        &typed,
         Some("Policy saved."),
         &FieldErrors::default(),
     )

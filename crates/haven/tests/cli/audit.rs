@@ -33,12 +33,12 @@ fn orgs(setup: &Setup, n: usize) {
     }
 }
 
-fn is_postgres(setup: &Setup) -> bool {
+pub(crate) fn is_postgres(setup: &Setup) -> bool {
     setup.db.url.starts_with("postgres")
 }
 
 /// The database opened directly, as someone with access to the files or server would.
-async fn raw(setup: &Setup) -> AnyPool {
+pub(crate) async fn raw(setup: &Setup) -> AnyPool {
     sqlx::any::install_default_drivers();
     AnyPool::connect(&setup.db.url)
         .await
@@ -54,7 +54,7 @@ async fn count(pool: &AnyPool) -> i64 {
 }
 
 /// Removes the append-only triggers, as a determined tamperer would first.
-async fn drop_triggers(setup: &Setup, pool: &AnyPool) {
+pub(crate) async fn drop_triggers(setup: &Setup, pool: &AnyPool) {
     let statements: &[&str] = if is_postgres(setup) {
         &[
             "DROP TRIGGER audit_log_no_update ON audit_log",
@@ -74,12 +74,12 @@ async fn drop_triggers(setup: &Setup, pool: &AnyPool) {
     }
 }
 
-fn verify(setup: &Setup) -> Outcome {
+pub(crate) fn verify(setup: &Setup) -> Outcome {
     setup.run(&["audit", "verify"])
 }
 
 #[track_caller]
-fn expect_broken_at(out: &Outcome, seq: i64, kind: &str) {
+pub(crate) fn expect_broken_at(out: &Outcome, seq: i64, kind: &str) {
     out.expect_refusal(1, &["tampered"]);
     let wanted = format!("broken: entry {seq}: {kind}");
     assert!(

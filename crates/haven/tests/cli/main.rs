@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod clinic;
 mod config;
+mod governance;
 mod help;
 mod serve;
 mod support;
