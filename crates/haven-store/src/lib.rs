@@ -9,7 +9,8 @@
 //!   [`Tx`] (a database transaction) so that a change and the audit entry recording it are
 //!   committed together or not at all.
 //! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`] (and its colleague
-//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`] and [`identity_codes`]
+//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`], [`identity_codes`],
+//!   [`notes`] (a consultation's notes) and [`deliveries`] (record bundles to post)
 //!   add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
@@ -19,11 +20,13 @@ pub mod audit;
 pub mod auth;
 pub mod clinician;
 pub mod consultations;
+pub mod deliveries;
 mod error;
 pub mod identity_codes;
 pub mod invites;
 pub mod journey;
 mod meetings;
+pub mod notes;
 pub mod orgs;
 pub mod outbox;
 pub mod record;
