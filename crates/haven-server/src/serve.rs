@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::precheck::routes())
         .merge(pages::journey::routes())
         .merge(pages::admit::routes())
+        .merge(pages::notes::routes())
         .merge(pages::transfer::routes())
         .merge(pages::waiting::routes())
         .merge(pages::meetings::routes())
@@ -92,6 +93,8 @@ pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::
         .map_err(|e| anyhow::anyhow!("media: {e}"))?;
     // Runs until the process ends; a step that fails or panics is logged and retried.
     let _outbox = invites::worker::spawn(&state).map_err(|e| anyhow::anyhow!("invites: {e}"))?;
+    let _records =
+        crate::record::worker::spawn(&state).map_err(|e| anyhow::anyhow!("record: {e}"))?;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();

@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod booking;
 pub mod identity_code;
 pub mod meetings;
+pub mod notes;
 pub mod orgs;
 pub mod signin;
 pub mod transfer;

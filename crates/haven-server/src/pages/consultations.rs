@@ -334,6 +334,7 @@ async fn show(
         None => None,
     };
     let cancellable = c.status.after(Event::Cancel).is_ok_and(|s| s != c.status);
+    let record = crate::pages::notes::record_section(&state, &who, &c, &people).await?;
     Ok(layout(
         "Consultation",
         Some(&who),
@@ -382,6 +383,7 @@ async fn show(
             }
             (crate::pages::admit::live_section(&state, &who, &c, &people))
             (crate::pages::admit::outcome_section(&who, &c))
+            (record)
             @if cancellable {
                 h2 { "Cancel" }
                 form method="post" action={ "/consultations/" (c.id) "/cancel" } {
