@@ -9,6 +9,7 @@ mod crash;
 mod identity_codes;
 mod journey;
 mod meetings;
+mod notes;
 mod outbox;
 mod parity;
 mod record;
