@@ -80,3 +80,26 @@ ensure_python_test_deps() {
 	HAVEN_TEST_PYTHON=$(cd "$venv" && pwd)/bin/python
 	export HAVEN_TEST_PYTHON
 }
+
+# The record tests validate every FHIR bundle Haven builds with two validators nobody
+# here wrote (tests/fhir: npm `fhir` and `fhirpath`), installed with `npm ci` from the
+# committed lock file and skipped while node_modules matches it.
+ensure_fhir_validators() {
+	local dir=tests/fhir
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		echo "the FHIR validators need node and npm (Node.js 20 or later)" >&2
+		return 1
+	fi
+	local stamp=$dir/node_modules/.haven-lock.sha256 sum
+	sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1) || return 1
+	if [[ -f $stamp && $(<"$stamp") == "$sum" ]]; then
+		return 0
+	fi
+	mkdir -p "$(dirname "$DEPS_LOG")"
+	echo "installing the FHIR validators in $dir (log: $DEPS_LOG)"
+	if ! (cd "$dir" && npm ci --no-audit --no-fund) >>"$DEPS_LOG" 2>&1 </dev/null; then
+		echo "npm ci in $dir failed, see $DEPS_LOG" >&2
+		return 1
+	fi
+	echo "$sum" >"$stamp"
+}

@@ -187,13 +187,50 @@ test.describe('a video consultation from booking to the end', () => {
     await checkPage(found, patient, 'link that no longer works', { phone: true });
   });
 
+  test('the clinician writes the notes by keyboard, finishes them, and downloads the patient’s record as a FHIR bundle', async () => {
+    await details.goto(`/consultations/${consultation}`);
+    await expect(details.locator('#record-notes')).toContainText('No notes yet.');
+    await details.getByRole('link', { name: 'Write the notes' }).focus();
+    await details.keyboard.press('Enter');
+    await expect(details.getByRole('heading', { level: 1 })).toHaveText('Notes and outcome');
+    await details.getByRole('radio', { name: 'Completed by video' }).focus();
+    await details.keyboard.press('Space');
+    await details.getByLabel('Notes', { exact: true }).focus();
+    await details.keyboard.type('Shoulder much better.\nContinue the exercises; review in six weeks.');
+    await details.getByRole('button', { name: 'Save draft' }).focus();
+    await details.keyboard.press('Enter');
+    await expect(details.locator('#notes-status')).toContainText('Draft saved');
+    await checkPage(found, details, 'notes (draft)', { phone: true });
+    await details.getByRole('button', { name: 'Finish and send to the record' }).focus();
+    await details.keyboard.press('Enter');
+    await expect(details.locator('#notes-status')).toContainText('Finished and sent to the record');
+    await expect(details.locator('#notes-text')).toContainText('review in six weeks');
+    await expect(details.getByRole('textbox')).toHaveCount(0);
+    await checkPage(found, details, 'notes (finished)', { phone: true });
+
+    await details.goto(`/consultations/${consultation}`);
+    await expect(details.locator('#record-notes')).toContainText('The notes are finished');
+    await checkPage(found, details, 'consultation with its record', { phone: true });
+    const downloading = details.waitForEvent('download');
+    await details.getByRole('link', { name: `Download the record for ${PATIENT.name} (FHIR JSON)` }).click();
+    const file = await downloading;
+    expect(file.suggestedFilename()).toMatch(/^record-[0-9a-f]{32}-[0-9a-f]{32}\.json$/);
+    const bundle = JSON.parse(await streamText(await file.createReadStream()));
+    expect(bundle.type).toBe('transaction');
+    const kinds = bundle.entry.map((e) => e.resource.resourceType);
+    expect(kinds).toEqual(expect.arrayContaining(['Patient', 'Encounter', 'Consent', 'Composition']));
+    const encounter = bundle.entry.find((e) => e.resource.resourceType === 'Encounter').resource;
+    expect(encounter.class.code).toBe('VR');
+    expect(JSON.stringify(bundle)).toContain('review in six weeks');
+  });
+
   test('no page of the consultation has a WCAG 2.0/2.1/2.2 A or AA violation (axe-core)', async () => {
-    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(14);
+    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(17);
     expect(found.axe.length, `axe found violations:\n${formatAxe(found.axe)}\n`).toBe(0);
   });
 
   test('no page of the patient’s scrolls sideways on a 360×640 phone, and no page logged an error', async () => {
-    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(14);
+    expect(found.checked.length, `checked: ${found.checked.join(', ')}`).toBe(17);
     expect(found.overflow.length, `wider than a 360 px phone:\n${formatOverflow(found.overflow)}\n`).toBe(0);
     expect(errors, 'script and console errors').toEqual([]);
   });
@@ -267,3 +304,10 @@ test.describe('a video consultation where the organisation asks for a one-time c
     expect(errors, 'script and console errors').toEqual([]);
   });
 });
+
+/** The whole of a download's stream, as text. */
+async function streamText(stream) {
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}

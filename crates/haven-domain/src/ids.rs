@@ -81,6 +81,10 @@ define_id!(
     /// Identifies an organisation's API key.
     ApiKeyId
 );
+define_id!(
+    /// Identifies one patient's record bundle on its way to the record system.
+    DeliveryId
+);
 
 #[cfg(test)]
 mod tests {

@@ -64,7 +64,9 @@ pub use time;
 pub use audit::{Actor, AuditRecord, BreakKind, ChainBreak, ChainVerifier, GENESIS_HASH};
 pub use birth::DateOfBirth;
 pub use email::Email;
-pub use ids::{ApiKeyId, AttendeeId, ClinicId, ConsultationId, MessageId, OrgId, UserId};
+pub use ids::{
+    ApiKeyId, AttendeeId, ClinicId, ConsultationId, DeliveryId, MessageId, OrgId, UserId,
+};
 pub use month::UkMonth;
 pub use name::{ClinicName, OrgName, PersonName};
 pub use nhs::NhsNumber;

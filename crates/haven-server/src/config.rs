@@ -31,6 +31,37 @@ pub struct Config {
     pub media: MediaSettings,
     /// How invitations are delivered.
     pub invites: InviteSettings,
+    /// Where finished notes are sent as FHIR bundles.
+    pub record: RecordSettings,
+}
+
+/// Where each patient's record bundle goes once the clinician finishes the notes.
+#[derive(Debug, Clone)]
+pub struct RecordSettings {
+    /// The record system's FHIR endpoint; `None` offers bundles for download only.
+    pub endpoint: Option<FhirEndpoint>,
+    /// How often the delivery worker looks for due bundles; `None` starts no worker
+    /// (tests call its step with simulated time instead).
+    pub poll_interval: Option<Duration>,
+}
+
+/// A FHIR server that takes transaction bundles.
+#[derive(Debug, Clone)]
+pub struct FhirEndpoint {
+    /// Its base address (bundles are posted there), without a trailing slash.
+    pub url: String,
+    /// The bearer token presented on every post.
+    pub token: crate::record::BearerToken,
+}
+
+impl Default for RecordSettings {
+    /// No endpoint, with the worker running (it finds nothing to do until one is set).
+    fn default() -> RecordSettings {
+        RecordSettings {
+            endpoint: None,
+            poll_interval: Some(DEFAULT_INVITE_POLL),
+        }
+    }
 }
 
 /// How invitations are delivered, and how often the outbox is looked at.
@@ -218,6 +249,10 @@ impl Config {
             // No background worker: invitation tests drive its step in simulated time.
             invites: InviteSettings {
                 channel: InviteChannel::Console,
+                poll_interval: None,
+            },
+            record: RecordSettings {
+                endpoint: None,
                 poll_interval: None,
             },
         }

@@ -16,6 +16,8 @@
 //!   (`/ws`) and the staff test room.
 //! - [`invites`] makes each participant's link and delivers invitations through the outbox
 //!   (console, GOV.UK Notify, SMTP), with Notify's delivery receipts.
+//! - [`record`] builds each patient's FHIR R4 bundle from a consultation's finished notes
+//!   and delivers it to the configured record system (or for download).
 
 pub mod api;
 pub mod clock;
@@ -28,6 +30,7 @@ pub mod media;
 pub mod ops;
 mod pages;
 pub mod pii;
+pub mod record;
 mod serve;
 pub mod signal;
 pub mod web;
@@ -36,8 +39,9 @@ use std::sync::Arc;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
-    Config, DEFAULT_INVITE_POLL, DEFAULT_RECONNECT_GRACE, InviteChannel, InviteSettings,
-    MediaSettings, NotifySettings, SmtpSettings, TlsFiles, TrustedProxies,
+    Config, DEFAULT_INVITE_POLL, DEFAULT_RECONNECT_GRACE, FhirEndpoint, InviteChannel,
+    InviteSettings, MediaSettings, NotifySettings, RecordSettings, SmtpSettings, TlsFiles,
+    TrustedProxies,
 };
 pub use error::{Error, FieldErrors};
 pub use serve::{router, serve};

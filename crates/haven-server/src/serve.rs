@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::governance::routes())
         .merge(pages::admit::routes())
         .merge(pages::group_host::routes())
+        .merge(pages::notes::routes())
         .merge(pages::transfer::routes())
         .merge(pages::waiting::routes())
         .merge(pages::meetings::routes())
@@ -98,6 +99,8 @@ pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::
     let _outbox = invites::worker::spawn(&state).map_err(|e| anyhow::anyhow!("invites: {e}"))?;
     // Daily, by the injected clock; runs until the process ends.
     let _retention = ops::retention::spawn(state.store.clone(), state.clock.clone());
+    let _records =
+        crate::record::worker::spawn(&state).map_err(|e| anyhow::anyhow!("record: {e}"))?;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();

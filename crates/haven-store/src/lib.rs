@@ -10,7 +10,8 @@
 //!   committed together or not at all.
 //! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`] (and its colleague
 //!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`], [`identity_codes`],
-//!   [`governance`] (the report's and national collections' counts) and [`retention`]
+//!   [`governance`] (the report's and national collections' counts), [`retention`],
+//!   [`notes`] (a consultation's notes) and [`deliveries`] (record bundles to post)
 //!   add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
@@ -20,6 +21,7 @@ pub mod audit;
 pub mod auth;
 pub mod clinician;
 pub mod consultations;
+pub mod deliveries;
 mod error;
 pub mod governance;
 pub mod groups;
@@ -27,6 +29,7 @@ pub mod identity_codes;
 pub mod invites;
 pub mod journey;
 mod meetings;
+pub mod notes;
 pub mod orgs;
 pub mod outbox;
 pub mod record;

@@ -185,6 +185,15 @@ pub struct ServeArgs {
     /// The sender of invitation emails, e.g. "Riverside Health <noreply@example.org>".
     #[arg(long, env = "HAVEN_SMTP_FROM", value_name = "ADDRESS")]
     pub smtp_from: Option<String>,
+
+    /// The record system's FHIR endpoint: each patient's bundle is posted there when the
+    /// clinician finishes the notes [default: none; bundles are offered for download].
+    #[arg(long, env = "HAVEN_FHIR_ENDPOINT", value_name = "URL")]
+    pub fhir_endpoint: Option<String>,
+
+    /// A file holding the bearer token for the FHIR endpoint (or set HAVEN_FHIR_TOKEN).
+    #[arg(long, env = "HAVEN_FHIR_TOKEN_FILE", value_name = "PATH")]
+    pub fhir_token_file: Option<std::path::PathBuf>,
 }
 
 /// `haven admin …`

@@ -19,6 +19,8 @@ use serde::Deserialize;
 
 use crate::cli::ServeArgs;
 
+mod record;
+
 /// The default database: a SQLite file under `./haven-data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://haven-data/haven.db?mode=rwc";
 
@@ -48,6 +50,8 @@ pub struct FileConfig {
     notify_callback_token: Option<String>,
     smtp_url: Option<String>,
     smtp_from: Option<String>,
+    fhir_endpoint: Option<String>,
+    fhir_token_file: Option<PathBuf>,
 }
 
 /// Reads the configuration file, if one was given.
@@ -163,6 +167,7 @@ pub fn server_config(args: &ServeArgs, file: &FileConfig) -> Result<Config, Stri
     };
     let media = media_settings(args, file, listen)?;
     let invites = invite_settings(args, file)?;
+    let record = record::record_settings(args, file, std::env::var("HAVEN_FHIR_TOKEN").ok())?;
     Ok(Config {
         listen,
         public_url,
@@ -171,6 +176,7 @@ pub fn server_config(args: &ServeArgs, file: &FileConfig) -> Result<Config, Stri
         session,
         media,
         invites,
+        record,
     })
 }
 

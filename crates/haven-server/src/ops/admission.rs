@@ -231,6 +231,10 @@ pub async fn record_outcome(
             c.status.as_str().replace('_', " ")
         )));
     }
+    let finished = state.store.notes(org, consultation).await?;
+    if finished.is_some_and(|n| n.finished.is_some()) {
+        return Err(Error::Refused(haven_store::notes::FINISHED.into()));
+    }
     let mut tx = state.store.begin().await?;
     tx.set_outcome(org, consultation, outcome, note).await?;
     ctx.audit(

@@ -10,6 +10,7 @@ pub mod group;
 pub mod group_host;
 pub mod identity_code;
 pub mod meetings;
+pub mod notes;
 pub mod orgs;
 pub mod retention;
 pub mod signin;

@@ -85,7 +85,8 @@ pub fn waiting_now(state: &AppState, c: &Consultation) -> Vec<(AttendeeId, Strin
         .unwrap_or_default()
 }
 
-const OUTCOMES: [(&str, &str); 4] = [
+/// The outcomes a clinician chooses from, with their labels.
+pub(crate) const OUTCOMES: [(&str, &str); 4] = [
     ("completed", "Completed by video"),
     (
         "converted_to_telephone",

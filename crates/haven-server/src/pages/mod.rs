@@ -19,6 +19,7 @@ pub mod join;
 mod join_code;
 pub mod journey;
 pub mod meetings;
+pub mod notes;
 pub mod policy;
 pub mod precheck;
 pub mod setup;

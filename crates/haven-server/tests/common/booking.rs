@@ -21,6 +21,8 @@ pub struct Appointment<'a> {
     /// Empty to invite by email instead.
     pub mobile: &'a str,
     pub child_attendance: &'a str,
+    /// `one_to_one` unless a test books another kind.
+    pub kind: &'a str,
 }
 
 impl<'a> Appointment<'a> {
@@ -36,6 +38,7 @@ impl<'a> Appointment<'a> {
             birth: "1984-03-27",
             mobile: "07700 900123",
             child_attendance: "",
+            kind: "one_to_one",
         }
     }
 }
@@ -52,7 +55,7 @@ impl TestApp {
                 date: &date,
                 time: a.time,
             },
-            kind: "one_to_one",
+            kind: a.kind,
             name: a.name,
             birth: Birth::Iso(a.birth),
             nhs_number: "",

@@ -11,6 +11,7 @@ mod groups;
 mod identity_codes;
 mod journey;
 mod meetings;
+mod notes;
 mod outbox;
 mod parity;
 mod record;
