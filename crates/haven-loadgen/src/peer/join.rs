@@ -90,7 +90,7 @@ pub(super) async fn join(spec: &PeerSpec, shared: &Shared) -> anyhow::Result<Pee
         udp,
         local,
         rtc,
-        publisher: Publisher::new(shared.plan.clone(), spec.index, audio, video),
+        publisher: Publisher::new(shared.plan.for_peer(spec.video), spec.index, audio, video),
         received: Received::default(),
         rx: RateMeter::default(),
         tx: RateMeter::default(),
@@ -103,7 +103,7 @@ pub(super) async fn join(spec: &PeerSpec, shared: &Shared) -> anyhow::Result<Pee
 }
 
 /// A non-blocking UDP socket with a large receive buffer.
-fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
+pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
     use socket2::{Domain, Socket as RawSocket, Type};
     let socket = RawSocket::new(Domain::for_address(addr), Type::DGRAM, None)?;
     // Best effort: the default buffer still works, it only overflows sooner.

@@ -8,7 +8,7 @@
 //! frame, and drain again. Datagrams are read without waiting while any are queued, so a
 //! busy peer does not go through the scheduler once per packet.
 
-mod join;
+pub(crate) mod join;
 mod result;
 
 use std::io::ErrorKind;
@@ -210,8 +210,8 @@ impl Peer {
                     result.connected_after = Some(after);
                     let _ = progress.send(Progress::Connected {
                         after,
-                        local_port: self.local.port(),
-                        server_port: self.server.map(|s| s.port()),
+                        local_ports: vec![self.local.port()],
+                        server_ports: self.server.iter().map(SocketAddr::port).collect(),
                     });
                 }
                 Output::Event(e) => self.event(shared, e),
