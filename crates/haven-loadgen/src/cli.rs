@@ -84,9 +84,10 @@ pub struct Args {
     pub view: Option<(u32, u32)>,
 
     /// Keep SDP small: offer only Opus and VP8 (what the peers publish) and only the RTP
-    /// header extensions the server routes by (mid, rid, repaired rid), instead of str0m's
-    /// defaults (Opus, VP8, VP9, H.264, AV1; audio level, transport-wide sequence numbers,
-    /// send time and more), which make SDP about as long as a browser's. Every m-line of
+    /// header extensions the server routes by (mid, rid, repaired rid) and estimates
+    /// bandwidth with (transport-wide sequence numbers), instead of str0m's defaults (Opus,
+    /// VP8, VP9, H.264, AV1; audio level, send time and more), which make SDP about as long
+    /// as a browser's. Every m-line of
     /// every answer repeats them, and a large room has two m-lines per participant.
     #[arg(long)]
     pub minimal_sdp: bool,

@@ -114,7 +114,7 @@ fn measure(payload: usize, window: Duration) -> std::io::Result<(u64, f64)> {
                 let len = srtp.protect(&mut packet, HEADER + payload);
                 let _ = publisher.send(&packet[..len]);
                 // Paces the publisher a little so the socket's buffer rarely overflows.
-                if seq % 64 == 0 {
+                if seq.is_multiple_of(64) {
                     std::thread::yield_now();
                 }
             }

@@ -7,15 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use str0m::net::{Protocol, Receive};
-use str0m::rtp::Extension;
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 
-use crate::peer::join::bind_udp;
+use crate::peer::join::{bind_udp, new_rtc};
 use crate::run::Shared;
-
-/// How often str0m reports packet and byte counters.
-const STATS_INTERVAL: Duration = Duration::from_secs(1);
 
 pub struct Leg {
     pub udp: UdpSocket,
@@ -37,19 +33,7 @@ impl Leg {
         let local = udp
             .local_addr()
             .context("reading the UDP socket's address")?;
-        let mut config = Rtc::builder().set_stats_interval(Some(STATS_INTERVAL));
-        if shared.minimal_sdp {
-            config = config
-                .clear_codecs()
-                .enable_opus(true, false)
-                .enable_vp8(true)
-                .clear_extension_map()
-                .set_extension(4, Extension::RtpMid)
-                .set_extension(10, Extension::RtpStreamId)
-                .set_extension(11, Extension::RepairedRtpStreamId);
-        }
-        let mut rtc = config.build(Instant::now());
-        rtc.add_local_candidate(Candidate::host(local, "udp").context("a host candidate")?);
+        let rtc = new_rtc(shared, local)?;
         Ok(Leg {
             udp,
             local,

@@ -23,7 +23,6 @@ use crate::publish::{LAYERS, Publisher};
 use crate::run::Shared;
 use crate::signal::{self, Incoming, Sink};
 use crate::tally::{RateMeter, Received};
-use crate::timeline::Kind;
 
 /// Larger than any datagram a WebRTC peer sends.
 const DATAGRAM_BUFFER: usize = 2048;
@@ -318,15 +317,7 @@ impl Participant {
             let (received, rx, peers) = (&mut self.received, &mut self.rx, shared.peers);
             let sub = leg
                 .drain(&mut |e| match e {
-                    Event::MediaData(data) => {
-                        let kind = if data.params.spec().codec.is_audio() {
-                            Kind::Audio
-                        } else {
-                            Kind::Video
-                        };
-                        let now = timeline.micros(Instant::now());
-                        received.on_frame(timeline, now, kind, &data.data, peers);
-                    }
+                    Event::MediaData(data) => received.on_media(timeline, &data, peers),
                     Event::MediaIngressStats(s) => {
                         rx.update(
                             timeline.micros(s.timestamp),

@@ -31,7 +31,6 @@ use crate::publish::Publisher;
 use crate::run::Shared;
 use crate::signal::{self, Incoming, Sink};
 use crate::tally::{RateMeter, Received};
-use crate::timeline::Kind;
 use crate::views::Views;
 
 /// Larger than any datagram a WebRTC peer sends.
@@ -222,16 +221,7 @@ impl Peer {
     fn event(&mut self, shared: &Shared, event: Event) {
         let timeline = &shared.timeline;
         match event {
-            Event::MediaData(data) => {
-                let kind = if data.params.spec().codec.is_audio() {
-                    Kind::Audio
-                } else {
-                    Kind::Video
-                };
-                let now = timeline.micros(Instant::now());
-                self.received
-                    .on_frame(timeline, now, kind, &data.data, shared.peers);
-            }
+            Event::MediaData(data) => self.received.on_media(timeline, &data, shared.peers),
             Event::KeyframeRequest(req) => self.publisher.keyframe_requested(req.rid),
             Event::IceConnectionStateChange(state) => {
                 self.ice = state;
