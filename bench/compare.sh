@@ -197,8 +197,9 @@ jq -s --arg conditions "$conditions" --argjson floor "$floor_json" '
 	def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
 	{conditions: $conditions, floor: ($floor + {cpu_s_per_mpkt: ($floor.call_mix_ns_per_packet / 1000)}),
 	 runs: .,
-	 loads: (group_by(.scenario) | map(
-		(.[0].scenario) as $name
+	 loads: (. as $runs
+		| reduce (.[].scenario) as $s ([]; if any(.[]; . == $s) then . else . + [$s] end)
+		| map(. as $name | $runs | map(select(.scenario == $name))
 		| (map(select(.target == "haven"))) as $h | (map(select(.target == "janus"))) as $j
 		| [$h, $j] | map({
 			runs: length, connected: med(.connected), participants: med(.participants),
