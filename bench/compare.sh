@@ -17,7 +17,8 @@
 #   BENCH_ROOMS="10 20"                    other all-video room sizes ("" for none)
 #   BENCH_GROUP="30 4"                     a group of 30 with 4 sending video ("" for none)
 #   BENCH_NO_BUILD=1                       use the release binaries already built
-#   BENCH_SMOKE=1                          a few seconds of tiny loads (scripts/test);
+#   BENCH_SMOKE=1                          a few seconds of tiny loads (scripts/test;
+#                                          windows of 3 s: str0m counts packets each second);
 #                                          writes to target/bench-smoke, not bench/results
 #   BENCH_PROFILE=debug                    use (and build) the debug binaries
 #
@@ -36,12 +37,12 @@ source bench/lib/janus.sh
 
 smoke=${BENCH_SMOKE:-0}
 if [[ $smoke == 1 ]]; then
-	duration=${BENCH_DURATION:-2s}
+	duration=${BENCH_DURATION:-3s}
 	rounds=${BENCH_ROUNDS:-1}
 	calls=${BENCH_CALLS:-2}
 	room_sizes=${BENCH_ROOMS:-3}
 	group=${BENCH_GROUP:-"4 1"}
-	warmup=1s
+	warmup=500ms
 	out_dir=${BENCH_OUT:-target/bench-smoke}
 	floor_seconds=0.5
 else
@@ -187,7 +188,9 @@ mkdir -p "$out_dir"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-conditions="$(date -u +%Y-%m-%dT%H:%MZ), commit $commit; $(nproc) CPUs (${cpu_model:-unknown}), Linux $(uname -r); $(janus --version 2>/dev/null | head -n1); window $duration, $rounds round(s) of Haven then Janus per load; audio $audio_kbps kbit/s, video $video_kbps kbit/s at 30 fps per sender; servers and load generator share the machine, on loopback"
+# `janus --version` exits non-zero after printing its version.
+janus_version=$(janus --version 2>/dev/null | sed -n 1p) || true
+conditions="$(date -u +%Y-%m-%dT%H:%MZ), commit $commit; $(nproc) CPUs (${cpu_model:-unknown}), Linux $(uname -r); ${janus_version:-Janus}; window $duration, $rounds round(s) of Haven then Janus per load; audio $audio_kbps kbit/s, video $video_kbps kbit/s at 30 fps per sender; servers and load generator share the machine, on loopback"
 
 # Medians over rounds per load and target, and Haven / Janus ratios.
 jq -s --arg conditions "$conditions" --argjson floor "$floor_json" '
