@@ -20,6 +20,10 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
+# shellcheck source=bench/lib/haven.sh
+source bench/lib/haven.sh
 
 duration=${BENCH_DURATION:-30s}
 calls=${BENCH_CALLS:-"10 50 100"}
@@ -47,97 +51,17 @@ if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
 fi
 
 work=$(mktemp -d)
-server_pid=
-stop_server() {
-	if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$server_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-	fi
-	server_pid=
-}
 cleanup() {
-	stop_server
+	haven_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-db="sqlite://$work/haven.db?mode=rwc"
-
-# A port free for both TCP and UDP on loopback (the media port takes both).
-free_port() {
-	local port
-	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
-		if [[ -z $(ss -Htuan "( sport = :$port )") ]]; then
-			echo "$port"
-			return
-		fi
-	done
-	echo "no free port found" >&2
-	exit 2
-}
-
 # Staff accounts: as many as the most rooms any scenario opens.
 max_rooms=1
 for n in $calls; do ((n > max_rooms)) && max_rooms=$n; done
-echo "creating an organisation and $max_rooms staff accounts…" >&2
-"$haven" admin org create --name "Load Test" --database-url "$db" >/dev/null
-password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-staff=$work/staff.tsv
-: >"$staff"
-chmod 600 "$staff"
-for i in $(seq "$max_rooms"); do
-	echo "$password" | "$haven" admin user add --org "Load Test" --email "load$i@example.org" \
-		--name "Load Tester" --role clinician --password-stdin --database-url "$db" >/dev/null
-	printf 'load%s@example.org\t%s\n' "$i" "$password" >>"$staff"
-done
-
-# Starts Haven on free loopback ports; sets server_pid and base.
-start_server() {
-	local http media
-	http=$(free_port)
-	media=$(free_port)
-	HAVEN_LOG=warn "$haven" serve --database-url "$db" --listen "127.0.0.1:$http" \
-		--media-port "$media" >"$work/server.log" 2>&1 &
-	server_pid=$!
-	base="http://127.0.0.1:$http"
-	for _ in $(seq 100); do
-		if curl -fs -o /dev/null "$base/signin"; then
-			return
-		fi
-		if ! kill -0 "$server_pid" 2>/dev/null; then
-			echo "haven serve stopped:" >&2
-			cat "$work/server.log" >&2
-			exit 1
-		fi
-		sleep 0.1
-	done
-	echo "haven serve did not answer within 10 seconds" >&2
-	exit 1
-}
-
-proc_cpu() { # utime + stime of a process, in seconds
-	awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$1/stat"
-}
-proc_kib() { # a VmXXX: line of /proc/PID/status, in KiB
-	awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"
-}
-
-# Complete every account's first sign-in (authenticator enrolment, new password) once, so
-# that each scenario's sign-ins cost the server the same: a password and a code.
-echo "completing first sign-ins…" >&2
-start_server
-if ! "$loadgen" --server "$base" --staff "$staff" --rooms "$max_rooms" --sign-in-only 2>"$work/signin.log"; then
-	cat "$work/signin.log" >&2
-	exit 1
-fi
-stop_server
+haven_prepare "$work" "$max_rooms"
 
 scenarios=()
 for n in $calls; do
@@ -163,16 +87,17 @@ for scenario in "${scenarios[@]}"; do
 	name=${scenario%%|*}
 	read -r -a flags <<<"${scenario#*|}"
 	echo "== $name" >&2
-	start_server
+	haven_start "$work"
+	server_pid=$haven_pid
 	load_before=$(cut -d' ' -f1 /proc/loadavg)
 	cpu_before=$(proc_cpu "$server_pid")
 	status=0
-	timeout "$seconds" "$loadgen" --server "$base" --staff "$staff" --server-pid "$server_pid" \
+	timeout "$seconds" "$loadgen" --server "$haven_base" --staff "$haven_staff" --server-pid "$server_pid" \
 		--duration "$duration" --video-kbps "$video_kbps" --audio-kbps "$audio_kbps" --json \
 		"${flags[@]}" >"$work/result.json" 2>"$work/loadgen.log" || status=$?
 	cpu_after=$(proc_cpu "$server_pid")
 	hwm=$(proc_kib "$server_pid" VmHWM)
-	stop_server
+	haven_stop
 	if [[ ! -s $work/result.json ]]; then
 		echo "haven-loadgen produced no summary (exit status $status):" >&2
 		cat "$work/loadgen.log" >&2

@@ -30,6 +30,15 @@ pub struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: Url,
 
+    /// The media server to drive: Haven (through its pages and /ws), or Janus's videoroom
+    /// plugin (through its WebSocket API at --janus-url) for a side-by-side comparison.
+    #[arg(long, value_enum, default_value_t = Target::Haven)]
+    pub target: Target,
+
+    /// Janus's WebSocket API (its `janus-protocol` transport), with --target janus.
+    #[arg(long, default_value = "ws://127.0.0.1:8188", value_name = "URL")]
+    pub janus_url: Url,
+
     /// Test rooms to open. Each needs its own staff account in --staff.
     #[arg(long, default_value_t = 1)]
     pub rooms: usize,
@@ -42,8 +51,9 @@ pub struct Args {
     /// first ROOMS are used. Accounts fresh from `haven admin user add` are completed at
     /// their first sign-in (authenticator enrolled, password changed) and the file is
     /// rewritten with the new password and secret.
+    /// Needed with --target haven.
     #[arg(long, value_name = "FILE")]
-    pub staff: PathBuf,
+    pub staff: Option<PathBuf>,
 
     /// Video payload bitrate of each publisher's top (or only) layer; 0 sends no video.
     #[arg(long, default_value_t = 1500, value_name = "KBIT/S")]
@@ -57,6 +67,11 @@ pub struct Args {
     #[arg(long, default_value_t = 30)]
     pub fps: u32,
 
+    /// Only the first N participants of each room publish video (all publish audio), as in
+    /// a group where most watch; default: all of them.
+    #[arg(long, value_name = "N")]
+    pub video_publishers: Option<usize>,
+
     /// Publish video as three simulcast layers (q, h, f) at 1/16, 1/4 and the full
     /// --video-kbps. The server forwards one layer of each publisher to each subscriber.
     #[arg(long)]
@@ -69,9 +84,10 @@ pub struct Args {
     pub view: Option<(u32, u32)>,
 
     /// Keep SDP small: offer only Opus and VP8 (what the peers publish) and only the RTP
-    /// header extensions the server routes by (mid, rid, repaired rid), instead of str0m's
-    /// defaults (Opus, VP8, VP9, H.264, AV1; audio level, transport-wide sequence numbers,
-    /// send time and more), which make SDP about as long as a browser's. Every m-line of
+    /// header extensions the server routes by (mid, rid, repaired rid) and estimates
+    /// bandwidth with (transport-wide sequence numbers), instead of str0m's defaults (Opus,
+    /// VP8, VP9, H.264, AV1; audio level, send time and more), which make SDP about as long
+    /// as a browser's. Every m-line of
     /// every answer repeats them, and a large room has two m-lines per participant.
     #[arg(long)]
     pub minimal_sdp: bool,
@@ -124,6 +140,12 @@ pub struct Args {
     pub json: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    Haven,
+    Janus,
+}
+
 /// Upper bounds that keep a mistyped flag from starting an unbounded run.
 const MAX_PARTICIPANTS: usize = 5_000;
 const MAX_DURATION: Duration = Duration::from_secs(3600);
@@ -165,6 +187,20 @@ impl Args {
         }
         if self.connect_timeout.is_zero() {
             bail!("--connect-timeout must be more than 0");
+        }
+        if self.target == Target::Haven && self.staff.is_none() {
+            bail!("--staff is needed with --target haven: rooms are opened by staff accounts");
+        }
+        if self.target == Target::Janus {
+            if self.sign_in_only {
+                bail!("--sign-in-only is for --target haven");
+            }
+            if self.view.is_some() {
+                bail!("--view is for --target haven: Janus's subscribers choose layers otherwise");
+            }
+            if !matches!(self.janus_url.scheme(), "ws") {
+                bail!("--janus-url must be a ws:// URL (run Janus on loopback)");
+            }
         }
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");

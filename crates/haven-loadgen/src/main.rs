@@ -11,6 +11,7 @@
 mod cli;
 mod histogram;
 mod html;
+mod janus;
 mod peer;
 mod procfs;
 mod publish;
@@ -29,11 +30,13 @@ mod web;
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Parser;
 
 /// `--sign-in-only`: how many of the accounts could not sign in.
 async fn sign_in_only(args: &cli::Args) -> anyhow::Result<usize> {
-    let file = staff::StaffFile::load(&args.staff)?;
+    let staff = args.staff.as_ref().context("--staff is needed")?;
+    let file = staff::StaffFile::load(staff)?;
     let accounts = file.accounts(args.rooms)?;
     let n = accounts.len();
     let failed = setup::sign_in_only(&args.server, accounts, &file).await;

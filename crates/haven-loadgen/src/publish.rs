@@ -69,6 +69,15 @@ impl MediaPlan {
         }
     }
 
+    /// The plan of a participant that publishes audio only.
+    pub fn for_peer(&self, video: bool) -> MediaPlan {
+        let mut plan = self.clone();
+        if !video {
+            plan.video_bytes = 0;
+        }
+        plan
+    }
+
     /// Bytes of layer `i` of a picture.
     fn layer_bytes(&self, i: usize) -> usize {
         let (_, num, den) = LAYERS[i];

@@ -13,7 +13,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use url::Url;
 
-use crate::cli::Args;
+use crate::cli::{Args, Target};
+use crate::janus;
 use crate::peer::{self, PeerResult, PeerSpec, Progress};
 use crate::procfs::{self, ProcSample};
 use crate::publish::MediaPlan;
@@ -43,6 +44,8 @@ pub struct Shared {
     pub view: Option<(u32, u32)>,
     /// Offer only Opus, VP8 and the routing header extensions.
     pub minimal_sdp: bool,
+    /// Participants per room: a Janus peer subscribes once it knows all the others.
+    pub participants: usize,
 }
 
 /// Figures sampled at the window's edges.
@@ -72,19 +75,55 @@ pub struct Outcome {
     pub server_backlog: u64,
 }
 
-pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
-    let file = Arc::new(StaffFile::load(&args.staff)?);
-    let accounts = file.accounts(args.rooms)?;
-    eprintln!(
-        "signing in {} staff account(s) and opening {} room(s)…",
-        accounts.len(),
-        args.rooms
-    );
-    let plans = setup::prepare(&args.server, accounts, args.participants, file).await;
+/// A room ready to join, on either target.
+enum Room {
+    Haven(setup::RoomPlan),
+    Janus(u64),
+}
+
+/// Opens the rooms: through staff sign-ins on Haven, with videoroom `create` on Janus.
+async fn prepare(args: &Args) -> anyhow::Result<Vec<Result<Room, String>>> {
+    let plans: Vec<Result<Room, String>> = match (args.target, &args.staff) {
+        (Target::Janus, _) => {
+            eprintln!("creating {} Janus room(s)…", args.rooms);
+            janus::create_rooms(
+                &args.janus_url,
+                args.rooms,
+                args.participants,
+                args.connect_timeout,
+            )
+            .await?
+            .into_iter()
+            .map(|r| r.map(Room::Janus))
+            .collect()
+        }
+        (Target::Haven, staff) => {
+            let staff = staff
+                .as_ref()
+                .context("--staff is needed with --target haven")?;
+            let file = Arc::new(StaffFile::load(staff)?);
+            let accounts = file.accounts(args.rooms)?;
+            eprintln!(
+                "signing in {} staff account(s) and opening {} room(s)…",
+                accounts.len(),
+                args.rooms
+            );
+            setup::prepare(&args.server, accounts, args.participants, file)
+                .await
+                .into_iter()
+                .map(|r| r.map(Room::Haven))
+                .collect()
+        }
+    };
     if plans.iter().all(Result::is_err) {
         let first = plans.into_iter().find_map(Result::err).unwrap_or_default();
         anyhow::bail!("no room could be set up; the first failure: {first}");
     }
+    Ok(plans)
+}
+
+pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
+    let plans = prepare(args).await?;
     let peers = u32::try_from(args.rooms * args.participants).context("too many participants")?;
     let shared = Arc::new(Shared {
         base: args.server.clone(),
@@ -101,6 +140,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
         connect_timeout: args.connect_timeout,
         view: args.view,
         minimal_sdp: args.minimal_sdp,
+        participants: args.participants,
     });
     let server_before = args.server_pid.and_then(ProcSample::read);
 
@@ -117,27 +157,39 @@ pub async fn run(args: &Args) -> anyhow::Result<Outcome> {
                 host: k == 0,
                 seat: None,
                 cookie: None,
+                video: args.video_publishers.is_none_or(|n| k < n),
+                janus_room: None,
             };
-            let plan = match &plan {
-                Ok(plan) => plan,
+            let spec = match &plan {
+                Ok(Room::Haven(plan)) => PeerSpec {
+                    seat: (k > 0).then(|| plan.seats[k - 1].clone()),
+                    cookie: (k == 0).then(|| plan.cookie.clone()),
+                    ..spec
+                },
+                Ok(Room::Janus(id)) => PeerSpec {
+                    janus_room: Some(*id),
+                    ..spec
+                },
                 Err(why) => {
                     results.push(PeerResult::failed(spec, why.clone()));
                     continue;
                 }
             };
-            let spec = PeerSpec {
-                seat: (k > 0).then(|| plan.seats[k - 1].clone()),
-                cookie: (k == 0).then(|| plan.cookie.clone()),
-                ..spec
-            };
             let n = u32::try_from(tasks.len()).unwrap_or(u32::MAX);
             tokio::time::sleep_until(first_join + args.join_interval * n).await;
-            let task = tokio::spawn(peer::run(
+            let (spec2, shared, progress, stop) = (
                 spec.clone(),
                 shared.clone(),
                 progress_tx.clone(),
                 stop.clone(),
-            ));
+            );
+            let task = match args.target {
+                Target::Haven => tokio::spawn(peer::run(spec2, shared, progress, stop)),
+                Target::Janus => {
+                    let url = args.janus_url.clone();
+                    tokio::spawn(janus::run(spec2, url, shared, progress, stop))
+                }
+            };
             tasks.push((spec, task));
         }
     }
@@ -215,13 +267,13 @@ async fn await_joins(
         match tokio::time::timeout_at(wait_until, progress.recv()).await {
             Ok(Some(Progress::Connected {
                 after,
-                local_port,
-                server_port,
+                local_ports,
+                server_ports: servers,
             })) => {
                 connected += 1;
                 slowest = slowest.max(after);
-                loadgen_ports.insert(local_port);
-                server_ports.extend(server_port);
+                loadgen_ports.extend(local_ports);
+                server_ports.extend(servers);
             }
             Ok(Some(Progress::Failed)) => failed += 1,
             Ok(None) => break,

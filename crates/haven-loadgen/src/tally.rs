@@ -48,6 +48,17 @@ impl Received {
         }
     }
 
+    /// Counts one frame str0m delivered, now.
+    pub fn on_media(&mut self, timeline: &Timeline, data: &str0m::media::MediaData, peers: u32) {
+        let kind = if data.params.spec().codec.is_audio() {
+            Kind::Audio
+        } else {
+            Kind::Video
+        };
+        let now = timeline.micros(std::time::Instant::now());
+        self.on_frame(timeline, now, kind, &data.data, peers);
+    }
+
     /// Frames without a valid stamp, or with a frame number implausibly far from the rest.
     pub fn malformed_total(&self) -> u64 {
         self.malformed + self.frames.values().map(SeqSet::out_of_range).sum::<u64>()

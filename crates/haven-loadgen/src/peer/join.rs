@@ -43,20 +43,7 @@ pub(super) async fn join(spec: &PeerSpec, shared: &Shared) -> anyhow::Result<Pee
     let local = udp
         .local_addr()
         .context("reading the UDP socket's address")?;
-    let mut config = Rtc::builder().set_stats_interval(Some(STATS_INTERVAL));
-    if shared.minimal_sdp {
-        // The ids are str0m's defaults, which the server uses too.
-        config = config
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .clear_extension_map()
-            .set_extension(4, Extension::RtpMid)
-            .set_extension(10, Extension::RtpStreamId)
-            .set_extension(11, Extension::RepairedRtpStreamId);
-    }
-    let mut rtc = config.build(Instant::now());
-    rtc.add_local_candidate(Candidate::host(local, "udp").context("a host candidate")?);
+    let mut rtc = new_rtc(shared, local)?;
     let mut change = rtc.sdp_api();
     let audio = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
     let layers = shared.plan.simulcast.then(|| {
@@ -90,7 +77,7 @@ pub(super) async fn join(spec: &PeerSpec, shared: &Shared) -> anyhow::Result<Pee
         udp,
         local,
         rtc,
-        publisher: Publisher::new(shared.plan.clone(), spec.index, audio, video),
+        publisher: Publisher::new(shared.plan.for_peer(spec.video), spec.index, audio, video),
         received: Received::default(),
         rx: RateMeter::default(),
         tx: RateMeter::default(),
@@ -102,8 +89,30 @@ pub(super) async fn join(spec: &PeerSpec, shared: &Shared) -> anyhow::Result<Pee
     })
 }
 
+/// A str0m client with the run's codecs and header extensions and one host candidate.
+pub(crate) fn new_rtc(shared: &Shared, local: SocketAddr) -> anyhow::Result<Rtc> {
+    let mut config = Rtc::builder().set_stats_interval(Some(STATS_INTERVAL));
+    if shared.minimal_sdp {
+        // The ids are str0m's defaults, which the server uses too. Transport-wide sequence
+        // numbers stay: every browser sends them, and the receiver's feedback on them is
+        // what lets the server's bandwidth estimate grow to carry the video.
+        config = config
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .clear_extension_map()
+            .set_extension(3, Extension::TransportSequenceNumber)
+            .set_extension(4, Extension::RtpMid)
+            .set_extension(10, Extension::RtpStreamId)
+            .set_extension(11, Extension::RepairedRtpStreamId);
+    }
+    let mut rtc = config.build(Instant::now());
+    rtc.add_local_candidate(Candidate::host(local, "udp").context("a host candidate")?);
+    Ok(rtc)
+}
+
 /// A non-blocking UDP socket with a large receive buffer.
-fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
+pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
     use socket2::{Domain, Socket as RawSocket, Type};
     let socket = RawSocket::new(Domain::for_address(addr), Type::DGRAM, None)?;
     // Best effort: the default buffer still works, it only overflows sooner.

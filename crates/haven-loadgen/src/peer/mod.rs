@@ -8,7 +8,7 @@
 //! frame, and drain again. Datagrams are read without waiting while any are queued, so a
 //! busy peer does not go through the scheduler once per packet.
 
-mod join;
+pub(crate) mod join;
 mod result;
 
 use std::io::ErrorKind;
@@ -31,7 +31,6 @@ use crate::publish::Publisher;
 use crate::run::Shared;
 use crate::signal::{self, Incoming, Sink};
 use crate::tally::{RateMeter, Received};
-use crate::timeline::Kind;
 use crate::views::Views;
 
 /// Larger than any datagram a WebRTC peer sends.
@@ -210,8 +209,8 @@ impl Peer {
                     result.connected_after = Some(after);
                     let _ = progress.send(Progress::Connected {
                         after,
-                        local_port: self.local.port(),
-                        server_port: self.server.map(|s| s.port()),
+                        local_ports: vec![self.local.port()],
+                        server_ports: self.server.iter().map(SocketAddr::port).collect(),
                     });
                 }
                 Output::Event(e) => self.event(shared, e),
@@ -222,16 +221,7 @@ impl Peer {
     fn event(&mut self, shared: &Shared, event: Event) {
         let timeline = &shared.timeline;
         match event {
-            Event::MediaData(data) => {
-                let kind = if data.params.spec().codec.is_audio() {
-                    Kind::Audio
-                } else {
-                    Kind::Video
-                };
-                let now = timeline.micros(Instant::now());
-                self.received
-                    .on_frame(timeline, now, kind, &data.data, shared.peers);
-            }
+            Event::MediaData(data) => self.received.on_media(timeline, &data, shared.peers),
             Event::KeyframeRequest(req) => self.publisher.keyframe_requested(req.rid),
             Event::IceConnectionStateChange(state) => {
                 self.ice = state;

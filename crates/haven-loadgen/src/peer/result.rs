@@ -16,6 +16,10 @@ pub struct PeerSpec {
     pub host: bool,
     pub seat: Option<String>,
     pub cookie: Option<String>,
+    /// Whether it publishes video (all publish audio).
+    pub video: bool,
+    /// With --target janus: the videoroom it joins.
+    pub janus_room: Option<u64>,
 }
 
 /// A peer's news for the run's controller while participants join.
@@ -23,9 +27,9 @@ pub struct PeerSpec {
 pub enum Progress {
     Connected {
         after: Duration,
-        /// The peer's UDP port and the server's media port, to watch for kernel drops.
-        local_port: u16,
-        server_port: Option<u16>,
+        /// The peer's UDP ports and the server's media ports, to watch for kernel drops.
+        local_ports: Vec<u16>,
+        server_ports: Vec<u16>,
     },
     Failed,
 }
@@ -63,7 +67,7 @@ impl PeerResult {
         result
     }
 
-    pub(super) fn new(spec: PeerSpec) -> PeerResult {
+    pub(crate) fn new(spec: PeerSpec) -> PeerResult {
         PeerResult {
             spec,
             connected_after: None,
