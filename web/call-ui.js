@@ -54,6 +54,7 @@ class CallPage {
     this.waiting = byId('call-waiting', HTMLElement);
     this.notice = byId('call-notice', HTMLElement);
     this.ending = byId('call-ending', HTMLElement);
+    this.sideRoom = byId('call-side-room', HTMLElement);
     this.signal = new Signal(socketUrl(), what);
     // A diagnostic switch (also used by the tests): only TURN relays, as if UDP and TCP
     // to the media server were blocked.
@@ -117,6 +118,13 @@ class CallPage {
     s.on('notice', ({ text }) => {
       this.notice.textContent = `Message from the clinic: ${text}`;
       this.notice.hidden = false;
+    });
+    s.on('side_room', ({ active, text }) => {
+      // Held while the clinician talks with someone else privately: say why, and take the
+      // notice away once everyone is back.
+      this.sideRoom.textContent = text;
+      this.sideRoom.hidden = !active;
+      this.say(text);
     });
     s.on('ending_soon', ({ text }) => {
       this.ending.textContent = `${text}.`;

@@ -46,6 +46,7 @@
  * @property {QualityReport} quality
  * @property {{stage: 'waiting' | 'admitted' | 'held'}} stage where this client is in a consultation
  * @property {{text: string}} notice a message from the clinic to someone waiting
+ * @property {{active: boolean, text: string}} side_room the clinician talks privately with someone else; this client is held until it ends
  * @property {{minutes: number, text: string}} ending_soon the consultation ends by its time limit soon
  * @property {{reason: string}} ejected
  * @property {{reason: string}} ended
@@ -162,6 +163,9 @@ export class Signal extends EventTarget {
         break;
       case 'notice':
         this.emit('notice', { text: String(msg.text ?? '') });
+        break;
+      case 'side_room':
+        this.emit('side_room', { active: Boolean(msg.active), text: String(msg.text ?? '') });
         break;
       case 'ending_soon':
         this.emit('ending_soon', { minutes: Number(msg.minutes), text: String(msg.text ?? '') });

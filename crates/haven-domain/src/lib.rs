@@ -19,6 +19,7 @@
 //! - [`policy`]: an organisation's settings and how to describe a change.
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
+//! - [`people`]: who may be added to a call, and what is asked and confirmed for each role.
 //! - [`journey`]: the pre-call check's problem codes and the journey funnel's figures.
 //! - [`uk_time`]: UK civil time (GMT/BST) for appointment times and link expiry.
 //! - [`identity_code`]: the one-time code sent by text message to a patient's booked
@@ -39,6 +40,7 @@ pub mod journey;
 pub mod name;
 pub mod nhs;
 pub mod password;
+pub mod people;
 pub mod phone;
 pub mod policy;
 pub mod role;

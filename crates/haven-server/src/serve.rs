@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::precheck::routes())
         .merge(pages::journey::routes())
         .merge(pages::admit::routes())
+        .merge(pages::people::routes())
         .merge(pages::transfer::routes())
         .merge(pages::waiting::routes())
         .merge(pages::meetings::routes())

@@ -9,7 +9,7 @@
 //!   [`Tx`] (a database transaction) so that a change and the audit entry recording it are
 //!   committed together or not at all.
 //! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`] (and its colleague
-//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`] and [`identity_codes`]
+//!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`], [`identity_codes`] and [`removals`]
 //!   add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
@@ -27,6 +27,7 @@ mod meetings;
 pub mod orgs;
 pub mod outbox;
 pub mod record;
+pub mod removals;
 pub mod testing;
 pub mod users;
 

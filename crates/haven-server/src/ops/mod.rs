@@ -8,6 +8,7 @@ pub mod booking;
 pub mod identity_code;
 pub mod meetings;
 pub mod orgs;
+pub mod people;
 pub mod signin;
 pub mod transfer;
 

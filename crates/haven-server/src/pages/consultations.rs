@@ -334,6 +334,7 @@ async fn show(
         None => None,
     };
     let cancellable = c.status.after(Event::Cancel).is_ok_and(|s| s != c.status);
+    let register = crate::pages::people::section(&state, &who, &c, &people).await?;
     Ok(layout(
         "Consultation",
         Some(&who),
@@ -381,6 +382,7 @@ async fn show(
                 }
             }
             (crate::pages::admit::live_section(&state, &who, &c, &people))
+            (register)
             (crate::pages::admit::outcome_section(&who, &c))
             @if cancellable {
                 h2 { "Cancel" }

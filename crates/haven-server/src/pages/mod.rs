@@ -14,6 +14,8 @@ pub mod join;
 mod join_code;
 pub mod journey;
 pub mod meetings;
+pub mod people;
+mod people_admit;
 pub mod policy;
 pub mod precheck;
 pub mod setup;

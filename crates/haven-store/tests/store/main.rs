@@ -11,6 +11,7 @@ mod journey;
 mod meetings;
 mod outbox;
 mod parity;
+mod removals;
 mod record;
 mod times;
 mod waiting;

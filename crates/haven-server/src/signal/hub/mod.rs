@@ -7,6 +7,7 @@
 mod consult;
 mod limit;
 mod media;
+mod people;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -100,6 +101,15 @@ pub(crate) enum ToHub {
     ToWaiting { attendee: AttendeeId },
     /// A short message from staff to someone waiting ("running 10 minutes late").
     Notice { attendee: AttendeeId, text: String },
+    /// A clinician removed an attendee: out of the media room and the call at once.
+    Remove { attendee: AttendeeId },
+    /// A clinician talks privately with one admitted attendee while everyone else who is
+    /// not a host is held apart (`Some`), or brings everyone back (`None`). The reply says
+    /// why it could not be done.
+    SideRoom {
+        with: Option<AttendeeId>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// Starts a room's hub; returns its inbox.
@@ -126,6 +136,7 @@ pub(crate) fn spawn(
         kind,
         ended_by: None,
         limit: None,
+        side_room: None,
         clock_moves,
         members: BTreeMap::new(),
         next_participant: 1,
@@ -174,6 +185,9 @@ struct Hub {
     ended_by: Option<EndedBy>,
     /// The consultation's time limit, once someone has been admitted.
     limit: Option<limit::TimeLimit>,
+    /// The one participant a clinician is talking to privately, if any: everyone else who
+    /// is not a host is held apart meanwhile.
+    side_room: Option<ParticipantId>,
     /// Moves of a hand-moved clock (tests), after which the time limit is looked at again.
     clock_moves: Option<tokio::sync::watch::Receiver<haven_domain::time::OffsetDateTime>>,
     /// Participants in a stable order.
@@ -245,6 +259,11 @@ impl Hub {
             }
             ToHub::ToWaiting { attendee } => self.set_stage(&attendee, Stage::Waiting).await,
             ToHub::Notice { attendee, text } => self.notice(&attendee, text),
+            ToHub::Remove { attendee } => self.remove_attendee(&attendee).await,
+            ToHub::SideRoom { with, reply } => {
+                let done = self.side_room(with.as_ref()).await;
+                let _ = reply.send(done);
+            }
         }
         None
     }
@@ -328,6 +347,7 @@ impl Hub {
             conn.send(ServerMsg::Offer { sdp });
         }
         self.repeat_warning(&conn);
+        self.tell_side_room(id, &conn);
         if in_call {
             self.broadcast_list(Some(id));
         }
@@ -375,6 +395,7 @@ impl Hub {
             ),
             ClientMsg::Leave => {
                 self.remove(id).await;
+                self.left_call(id);
                 if let Some(c) = self.members.remove(&id).and_then(|m| m.conn) {
                     c.close(Close::LEFT);
                 }
@@ -471,6 +492,10 @@ impl Hub {
 
     /// Takes a participant out of the media room (done when this returns).
     async fn remove(&mut self, id: ParticipantId) {
+        if self.side_room == Some(id) {
+            // Nobody is left to talk with privately: the others come back.
+            let _ = self.side_room(None).await;
+        }
         if let Err(e) = self.media.remove(id).await {
             tracing::debug!(room = %self.id, error = %e, "removing from a closed media room");
         }
@@ -502,6 +527,7 @@ impl Hub {
         }
         for id in expired {
             self.remove(id).await;
+            self.left_call(id);
             self.members.remove(&id);
         }
         self.broadcast_list(None);
