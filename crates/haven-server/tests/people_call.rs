@@ -20,20 +20,30 @@ async fn the_register_records_each_stay_through_back_to_waiting_removal_and_the_
     let app = &c.app;
     let (carer, carer_token) = c.add_by_copy("carer", "Carol Carer").await;
     c.give_name(&carer_token, "Carol Carer").await;
-    let mut patient = Client { socket: connect(&app.base, None).await };
+    let mut patient = Client {
+        socket: connect(&app.base, None).await,
+    };
     patient.join_with(&json!({"invite": c.token})).await;
-    let mut carol = Client { socket: connect(&app.base, None).await };
+    let mut carol = Client {
+        socket: connect(&app.base, None).await,
+    };
     carol.join_with(&json!({"invite": carer_token})).await;
     let cookie = c.clinician.session_cookie();
-    let mut doctor = Client { socket: connect(&app.base, Some(&cookie)).await };
-    doctor.join_with(&json!({"consultation": c.id.as_str()})).await;
+    let mut doctor = Client {
+        socket: connect(&app.base, Some(&cookie)).await,
+    };
+    doctor
+        .join_with(&json!({"consultation": c.id.as_str()}))
+        .await;
 
     let t0 = app.now();
     c.admit_patient().await;
-    c.admit(&carer, &["identity_confirmed", "patient_agrees"]).await;
+    c.admit(&carer, &["identity_confirmed", "patient_agrees"])
+        .await;
     app.advance(Span::minutes(5));
     let t1 = app.now();
-    c.press(&format!("/attendees/{}/waiting", c.patient), &[]).await;
+    c.press(&format!("/attendees/{}/waiting", c.patient), &[])
+        .await;
     app.advance(Span::minutes(1));
     let t2 = app.now();
     c.admit_patient().await;
@@ -78,12 +88,16 @@ async fn a_removed_person_is_dropped_at_once_and_their_link_and_socket_are_refus
     .await;
     let mut carol =
         MediaClient::join_with(connect(&app.base, None).await, json!({"invite": token})).await;
-    c.admit(&carer, &["identity_confirmed", "patient_agrees"]).await;
+    c.admit(&carer, &["identity_confirmed", "patient_agrees"])
+        .await;
     doctor.wait_for_media(&carol.participant, 20, 10).await;
 
     c.press(&format!("/attendees/{carer}/remove"), &[]).await;
     let ejected = carol.expect("ejected").await;
-    assert_eq!(ejected["reason"], "the clinician removed you from this consultation");
+    assert_eq!(
+        ejected["reason"],
+        "the clinician removed you from this consultation"
+    );
     let (code, reason) = carol.expect_closed(Duration::from_secs(1)).await.unwrap();
     assert_eq!((code, reason.as_str()), (1000, "ejected"));
     assert_eq!(
@@ -94,15 +108,30 @@ async fn a_removed_person_is_dropped_at_once_and_their_link_and_socket_are_refus
 
     let page = app.browser().get(&format!("/join/{token}")).await;
     assert_eq!(page.status, 410);
-    assert!(page.contains("You were removed from this consultation"), "{}", page.body);
-    assert!(page.contains("Physiotherapy, Riverside Health"), "whom to contact");
-    let mut again = Client { socket: connect(&app.base, None).await };
-    again.send(json!({"type": "join", "v": 1, "invite": token})).await;
+    assert!(
+        page.contains("You were removed from this consultation"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains("Physiotherapy, Riverside Health"),
+        "whom to contact"
+    );
+    let mut again = Client {
+        socket: connect(&app.base, None).await,
+    };
+    again
+        .send(json!({"type": "join", "v": 1, "invite": token}))
+        .await;
     assert_eq!(again.expect("error").await["code"], "unauthenticated");
 
     let audit = app.audit_of("consultation.remove").await;
     assert_eq!(audit.len(), 1);
-    assert!(audit[0].detail.contains(&format!("attendee={carer}")), "{}", audit[0].detail);
+    assert!(
+        audit[0].detail.contains(&format!("attendee={carer}")),
+        "{}",
+        audit[0].detail
+    );
     let resend = c.press(&format!("/attendees/{carer}/resend"), &[]).await;
     assert_eq!(resend.status, 400, "no new link for a removed person");
     let twice = c.press(&format!("/attendees/{carer}/remove"), &[]).await;
@@ -131,14 +160,17 @@ async fn a_side_room_holds_the_others_apart_in_the_media_until_everyone_is_broug
         MediaClient::join_with(connect(&app.base, None).await, json!({"invite": token})).await;
 
     // Not yet admitted: no side-room with them.
-    let early = c.press("/side-room", &[("attendee", interpreter.as_str())]).await;
+    let early = c
+        .press("/side-room", &[("attendee", interpreter.as_str())])
+        .await;
     assert_eq!(early.status, 409, "{}", early.body);
     assert!(early.contains("not in the call"), "{}", early.body);
 
     assert_eq!(patient.expect("stage").await["stage"], "waiting");
     c.admit_patient().await;
     assert_eq!(patient.expect("stage").await["stage"], "admitted");
-    c.admit(&interpreter, &["identity_confirmed", "private_space"]).await;
+    c.admit(&interpreter, &["identity_confirmed", "private_space"])
+        .await;
     patient.wait_for_media(&ines.participant, 20, 10).await;
     patient.wait_for_media(&doctor.participant, 20, 10).await;
 
@@ -148,15 +180,34 @@ async fn a_side_room_holds_the_others_apart_in_the_media_until_everyone_is_broug
     assert_eq!(patient.expect("stage").await["stage"], "held");
     let notice = patient.expect("side_room").await;
     assert_eq!(notice["active"], true);
-    assert!(notice["text"].as_str().unwrap().contains("speaking with someone privately"));
+    assert!(
+        notice["text"]
+            .as_str()
+            .unwrap()
+            .contains("speaking with someone privately")
+    );
     // Held in the media layer: nothing to or from the patient, while the private pair talk.
-    assert_eq!(received_for_a_second(&patient, &ines.participant).await, (0, 0));
-    assert_eq!(received_for_a_second(&patient, &doctor.participant).await, (0, 0));
-    assert_eq!(received_for_a_second(&ines, &patient.participant).await, (0, 0));
+    assert_eq!(
+        received_for_a_second(&patient, &ines.participant).await,
+        (0, 0)
+    );
+    assert_eq!(
+        received_for_a_second(&patient, &doctor.participant).await,
+        (0, 0)
+    );
+    assert_eq!(
+        received_for_a_second(&ines, &patient.participant).await,
+        (0, 0)
+    );
     let (audio, video) = received_for_a_second(&ines, &doctor.participant).await;
-    assert!(audio > 0 && video > 0, "the private pair hear and see each other");
+    assert!(
+        audio > 0 && video > 0,
+        "the private pair hear and see each other"
+    );
 
-    c.press("/side-room/end", &[]).await.assert_redirect(&c.path(""));
+    c.press("/side-room/end", &[])
+        .await
+        .assert_redirect(&c.path(""));
     assert_eq!(patient.expect("stage").await["stage"], "admitted");
     assert_eq!(patient.expect("side_room").await["active"], false);
     let (audio, video) = received_for_a_second(&patient, &ines.participant).await;

@@ -97,7 +97,11 @@ impl Tx {
 
 impl Store {
     /// The people removed from a consultation, earliest first.
-    pub async fn removals(&self, org: &OrgId, consultation: &ConsultationId) -> Result<Vec<Removal>> {
+    pub async fn removals(
+        &self,
+        org: &OrgId,
+        consultation: &ConsultationId,
+    ) -> Result<Vec<Removal>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM attendee_removals r WHERE r.org_id = $1 \
              AND r.consultation_id = $2 ORDER BY r.removed_at, r.attendee_id"

@@ -184,12 +184,24 @@ async fn check(
         let user = check_staff(state, ctx, org, c, staff, &mut errors).await?;
         errors.into_result()?;
         return match user {
-            Some((id, name)) => Ok((AttendeeRole::Colleague, name, None, None, Delivery::SignIn, Some(id))),
-            None => Err(Error::Internal("a staff colleague passed its check without a value".into())),
+            Some((id, name)) => Ok((
+                AttendeeRole::Colleague,
+                name,
+                None,
+                None,
+                Delivery::SignIn,
+                Some(id),
+            )),
+            None => Err(Error::Internal(
+                "a staff colleague passed its check without a value".into(),
+            )),
         };
     }
     if !staff.is_empty() {
-        errors.add("staff", "Only a colleague can be chosen from your organisation's staff");
+        errors.add(
+            "staff",
+            "Only a colleague can be chosen from your organisation's staff",
+        );
     }
     let name = PersonName::parse(input.name)
         .map_err(|e| errors.add("name", capitalise(&e.to_string())))
@@ -210,11 +222,17 @@ async fn check(
     };
     let send = match input.send.trim() {
         "sms" if matches!(mobile, Some(None)) => {
-            errors.add("mobile", "Enter a UK mobile number to send their link by text message");
+            errors.add(
+                "mobile",
+                "Enter a UK mobile number to send their link by text message",
+            );
             None
         }
         "email" if matches!(email, Some(None)) => {
-            errors.add("email", "Enter an email address to send their link by email");
+            errors.add(
+                "email",
+                "Enter an email address to send their link by email",
+            );
             None
         }
         "sms" => Some(Delivery::Message(Contact::Sms)),
@@ -233,7 +251,9 @@ async fn check(
         (Some(role), Some(name), Some(mobile), Some(email), Some(send)) => {
             Ok((role, name, mobile, email, send, None))
         }
-        _ => Err(Error::Internal("a new person passed their checks without values".into())),
+        _ => Err(Error::Internal(
+            "a new person passed their checks without values".into(),
+        )),
     }
 }
 
@@ -252,15 +272,26 @@ async fn check_staff(
         .ok()
         .and_then(|id| users.into_iter().find(|u| u.id == id && !u.disabled));
     let Some(user) = user else {
-        errors.add("staff", "Choose a colleague from your organisation's active staff");
+        errors.add(
+            "staff",
+            "Choose a colleague from your organisation's active staff",
+        );
         return Ok(None);
     };
     let acting = matches!(&ctx.actor, haven_domain::audit::Actor::Staff(u) if *u == user.id);
     if acting || c.clinician_id.as_ref() == Some(&user.id) {
-        errors.add("staff", "They are already hosting this consultation: choose someone else");
+        errors.add(
+            "staff",
+            "They are already hosting this consultation: choose someone else",
+        );
         return Ok(None);
     }
-    if state.store.attendee_of_user(org, &c.id, &user.id).await?.is_some() {
+    if state
+        .store
+        .attendee_of_user(org, &c.id, &user.id)
+        .await?
+        .is_some()
+    {
         errors.add("staff", "They are already invited to this consultation");
         return Ok(None);
     }
@@ -315,11 +346,15 @@ pub async fn admit_person(
         _ => None,
     };
     let mut tx = state.store.begin().await?;
-    tx.transition(org, consultation, Event::Admit, ctx.now).await?;
+    tx.transition(org, consultation, Event::Admit, ctx.now)
+        .await?;
     tx.journey_step(org, attendee, JourneyStep::Admitted, None, ctx.now)
         .await?;
     stay_begins(&mut tx, org, consultation, attendee, ctx.now).await?;
-    let mut detail = format!("attendee={attendee} role={} identity_confirmed=yes", person.role);
+    let mut detail = format!(
+        "attendee={attendee} role={} identity_confirmed=yes",
+        person.role
+    );
     if let Some(patient) = patient {
         tx.record_consent(
             org,
@@ -338,8 +373,14 @@ pub async fn admit_person(
     if confirmed.contains(&Check::PrivateSpace) {
         detail.push_str(" private_space=yes");
     }
-    ctx.audit(&mut tx, Some(org), "consultation.admit", consultation.as_str(), &detail)
-        .await?;
+    ctx.audit(
+        &mut tx,
+        Some(org),
+        "consultation.admit",
+        consultation.as_str(),
+        &detail,
+    )
+    .await?;
     tx.commit().await?;
     state
         .live
@@ -421,7 +462,10 @@ pub async fn remove_person(
         Some(org),
         "consultation.remove",
         consultation.as_str(),
-        &format!("attendee={attendee} role={} links_revoked={links}", person.role),
+        &format!(
+            "attendee={attendee} role={} links_revoked={links}",
+            person.role
+        ),
     )
     .await?;
     tx.commit().await?;

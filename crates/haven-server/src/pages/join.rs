@@ -263,7 +263,10 @@ async fn confirm(
             tx.confirm_identity(org, &invite.attendee.id, &name, dob, now)
                 .await?
         }
-        None => tx.confirm_name(org, &invite.attendee.id, &name, now).await?,
+        None => {
+            tx.confirm_name(org, &invite.attendee.id, &name, now)
+                .await?
+        }
     }
     tx.journey_step(
         org,

@@ -112,7 +112,14 @@ async fn add_form(
 ) -> Result<Markup, Error> {
     clinician(&who)?;
     let c = consultation(&state, &who, &id).await?;
-    add_page(&state, &who, &c, &FormData::default(), &FieldErrors::default()).await
+    add_page(
+        &state,
+        &who,
+        &c,
+        &FormData::default(),
+        &FieldErrors::default(),
+    )
+    .await
 }
 
 async fn add_submit(
@@ -182,9 +189,8 @@ async fn side_room_open(
 ) -> Result<Response, Error> {
     clinician(&who)?;
     let c = consultation(&state, &who, &id).await?;
-    let attendee = AttendeeId::parse(values.get("attendee").trim()).map_err(|_| {
-        Error::BadRequest("choose who to talk with privately".into())
-    })?;
+    let attendee = AttendeeId::parse(values.get("attendee").trim())
+        .map_err(|_| Error::BadRequest("choose who to talk with privately".into()))?;
     let ctx = ctx(&state, &who, &client);
     side_room(&state, &ctx, &who.org.id, &c.id, Some(&attendee)).await?;
     Ok(Redirect::to(&format!("/consultations/{}", c.id)).into_response())

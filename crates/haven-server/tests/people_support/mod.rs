@@ -30,7 +30,13 @@ pub async fn consult() -> Consult {
     let org = app.create_org("Riverside Health").await;
     let clinic = app.create_clinic(&org, "Physiotherapy").await;
     let doctor = app
-        .add_user(&org, "doc@example.org", "Dana Doctor", &[Role::Clinician], PASSWORD)
+        .add_user(
+            &org,
+            "doc@example.org",
+            "Dana Doctor",
+            &[Role::Clinician],
+            PASSWORD,
+        )
         .await;
     let clinician = app.browser();
     app.sign_in(&clinician, &doctor.email, &doctor.password)
@@ -89,7 +95,11 @@ impl Consult {
             "only the patient is asked their date of birth"
         );
         let done = person
-            .post_form_with(&landing.csrf(), &format!("/join/{token}"), &[("name", name)])
+            .post_form_with(
+                &landing.csrf(),
+                &format!("/join/{token}"),
+                &[("name", name)],
+            )
             .await;
         done.assert_redirect(&format!("/join/{token}/check"));
     }
@@ -104,7 +114,10 @@ impl Consult {
             ("private_space", "yes"),
             ("location", "At home"),
         ];
-        let done = self.clinician.post_form_with(&form.csrf(), &admit, &all).await;
+        let done = self
+            .clinician
+            .post_form_with(&form.csrf(), &admit, &all)
+            .await;
         done.assert_redirect(&self.path("/call"));
     }
 
@@ -114,7 +127,9 @@ impl Consult {
         let form = self.clinician.get(&admit).await;
         assert_eq!(form.status, 200, "{}", form.body);
         let fields: Vec<(&str, &str)> = ticked.iter().map(|t| (*t, "yes")).collect();
-        self.clinician.post_form_with(&form.csrf(), &admit, &fields).await
+        self.clinician
+            .post_form_with(&form.csrf(), &admit, &fields)
+            .await
     }
 
     /// Posts one of the clinician's buttons on the consultation page.

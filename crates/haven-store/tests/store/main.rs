@@ -11,7 +11,7 @@ mod journey;
 mod meetings;
 mod outbox;
 mod parity;
-mod removals;
 mod record;
+mod removals;
 mod times;
 mod waiting;

@@ -33,9 +33,15 @@ async fn a_removal_is_recorded_once_found_by_the_persons_link_and_kept_in_its_or
         .await
         .unwrap();
     for who in [carer, patient] {
-        tx.enqueue_invite(&org, &id_of(MessageId::from_random), who, Channel::Console, T0)
-            .await
-            .unwrap();
+        tx.enqueue_invite(
+            &org,
+            &id_of(MessageId::from_random),
+            who,
+            Channel::Console,
+            T0,
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     assert!(store.removal(&org, carer).await.unwrap().is_none());
@@ -60,19 +66,30 @@ async fn a_removal_is_recorded_once_found_by_the_persons_link_and_kept_in_its_or
     tx.record_removal(&org, carer, &doctor, at).await.unwrap();
     tx.revoke_attendee_invites(&org, carer, at).await.unwrap();
     assert_eq!(
-        tx.fail_queued_for_attendee(&other, carer, "removed", at).await.unwrap(),
+        tx.fail_queued_for_attendee(&other, carer, "removed", at)
+            .await
+            .unwrap(),
         0
     );
     assert_eq!(
-        tx.fail_queued_for_attendee(&org, carer, "removed", at).await.unwrap(),
+        tx.fail_queued_for_attendee(&org, carer, "removed", at)
+            .await
+            .unwrap(),
         1
     );
     tx.commit().await.unwrap();
     let messages = store.messages_for_consultation(&org, &id).await.unwrap();
     let status = |who: &AttendeeId| {
-        messages.iter().find(|m| &m.attendee_id == who).map(|m| m.status)
+        messages
+            .iter()
+            .find(|m| &m.attendee_id == who)
+            .map(|m| m.status)
     };
-    assert_eq!(status(carer), Some(MessageStatus::Failed), "a removed person gets no new link");
+    assert_eq!(
+        status(carer),
+        Some(MessageStatus::Failed),
+        "a removed person gets no new link"
+    );
     assert_eq!(status(patient), Some(MessageStatus::Queued));
     // A failed statement ends a PostgreSQL transaction: the refusal gets its own.
     let mut tx = store.begin().await.unwrap();
@@ -84,7 +101,13 @@ async fn a_removal_is_recorded_once_found_by_the_persons_link_and_kept_in_its_or
 
     let removal = store.removal(&org, carer).await.unwrap().expect("removed");
     assert_eq!(
-        (&removal.attendee, &removal.consultation, &removal.org, &removal.by, removal.at),
+        (
+            &removal.attendee,
+            &removal.consultation,
+            &removal.org,
+            &removal.by,
+            removal.at
+        ),
         (carer, &id, &org, &doctor, at)
     );
     assert!(store.removal(&other, carer).await.unwrap().is_none());
@@ -92,8 +115,17 @@ async fn a_removal_is_recorded_once_found_by_the_persons_link_and_kept_in_its_or
     assert_eq!(store.removals(&org, &id).await.unwrap(), [removal.clone()]);
     assert!(store.removals(&other, &id).await.unwrap().is_empty());
     assert!(store.invite("carer-link", at).await.unwrap().is_none());
-    assert_eq!(store.removal_by_link("carer-link").await.unwrap(), Some(removal));
-    assert!(store.removal_by_link("patient-link").await.unwrap().is_none());
+    assert_eq!(
+        store.removal_by_link("carer-link").await.unwrap(),
+        Some(removal)
+    );
+    assert!(
+        store
+            .removal_by_link("patient-link")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.invite("patient-link", at).await.unwrap().is_some());
 }
 
@@ -117,5 +149,8 @@ async fn a_helper_gives_their_name_without_a_date_of_birth() {
     tx.confirm_name(&org, &carer, &name, T0).await.unwrap();
     tx.commit().await.unwrap();
     let confirmed = store.attendee(&org, &carer).await.unwrap().confirmed;
-    assert_eq!(confirmed.map(|c| (c.name, c.dob, c.at)), Some((name, None, T0)));
+    assert_eq!(
+        confirmed.map(|c| (c.name, c.dob, c.at)),
+        Some((name, None, T0))
+    );
 }

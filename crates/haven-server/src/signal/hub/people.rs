@@ -31,9 +31,8 @@ impl Hub {
     /// Whether a side-room holds this participant: it is on, they are not a host and not
     /// the person the clinician is talking with.
     fn held_by_side_room(&self, id: ParticipantId) -> bool {
-        self.side_room.is_some_and(|with| {
-            with != id && self.members.get(&id).is_some_and(|m| !m.host)
-        })
+        self.side_room
+            .is_some_and(|with| with != id && self.members.get(&id).is_some_and(|m| !m.host))
     }
 
     /// Tells someone joining or admitted during a side-room that they are held.
