@@ -56,6 +56,7 @@ class CallPage {
     this.notice = byId('call-notice', HTMLElement);
     this.ending = byId('call-ending', HTMLElement);
     this.what = what;
+    this.sideRoom = byId('call-side-room', HTMLElement);
     this.signal = new Signal(socketUrl(), what);
     this.chat = new ChatPanel(byId('chat', HTMLElement), this.signal);
     // A diagnostic switch (also used by the tests): only TURN relays, as if UDP and TCP
@@ -124,6 +125,13 @@ class CallPage {
     s.on('notice', ({ text }) => {
       this.notice.textContent = `Message from the clinic: ${text}`;
       this.notice.hidden = false;
+    });
+    s.on('side_room', ({ active, text }) => {
+      // Held while the clinician talks with someone else privately: say why, and take the
+      // notice away once everyone is back.
+      this.sideRoom.textContent = text;
+      this.sideRoom.hidden = !active;
+      this.say(text);
     });
     s.on('ending_soon', ({ text }) => {
       this.ending.textContent = `${text}.`;

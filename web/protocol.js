@@ -62,6 +62,7 @@
  * @property {ChatMessage} chat
  * @property {{saved: number, text: string}} chat_kept a clinician keeps the chat with the record
  * @property {{key: string, max_bytes: number}} chat_files files may be shared, with this key
+ * @property {{active: boolean, text: string}} side_room the clinician talks privately with someone else; this client is held until it ends
  * @property {{minutes: number, text: string}} ending_soon the consultation ends by its time limit soon
  * @property {{reason: string}} ejected
  * @property {{reason: string}} ended
@@ -195,6 +196,8 @@ export class Signal extends EventTarget {
         break;
       case 'chat_files':
         this.emit('chat_files', { key: String(msg.key ?? ''), max_bytes: Number(msg.max_bytes) });
+      case 'side_room':
+        this.emit('side_room', { active: Boolean(msg.active), text: String(msg.text ?? '') });
         break;
       case 'ending_soon':
         this.emit('ending_soon', { minutes: Number(msg.minutes), text: String(msg.text ?? '') });

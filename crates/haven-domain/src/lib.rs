@@ -19,6 +19,7 @@
 //! - [`policy`]: an organisation's settings and how to describe a change.
 //! - [`audit`]: the hash-chained audit log and its streaming verifier.
 //! - [`consultation`]: a consultation's kind, lifecycle state machine and outcome.
+//! - [`people`]: who may be added to a call, and what is asked and confirmed for each role.
 //! - [`journey`]: the pre-call check's problem codes and the journey funnel's figures.
 //! - [`governance`]: the governance report's rules: each point of the guidance, and
 //!   whether Haven enforces it, supports it or has it off, from the policy and counts.
@@ -49,6 +50,7 @@ pub mod month;
 pub mod name;
 pub mod nhs;
 pub mod password;
+pub mod people;
 pub mod phone;
 pub mod policy;
 pub mod retention;

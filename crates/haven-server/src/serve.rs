@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::admit::routes())
         .merge(pages::group_host::routes())
         .merge(pages::notes::routes())
+        .merge(pages::people::routes())
         .merge(pages::transfer::routes())
         .merge(pages::waiting::routes())
         .merge(pages::meetings::routes())

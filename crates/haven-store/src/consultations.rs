@@ -93,8 +93,8 @@ pub struct Attendee {
 pub struct Confirmed {
     /// The name they typed.
     pub name: PersonName,
-    /// The date of birth they typed.
-    pub dob: DateOfBirth,
+    /// The date of birth they typed; only the patient is asked for it.
+    pub dob: Option<DateOfBirth>,
     /// When.
     pub at: OffsetDateTime,
 }
@@ -203,7 +203,7 @@ pub(crate) fn attendee_from_row(row: &AnyRow) -> Result<Attendee> {
             None => None,
             Some(name) => Some(Confirmed {
                 name,
-                dob: required(row, "confirmed_dob", DateOfBirth::from_stored)?,
+                dob: optional(row, "confirmed_dob", DateOfBirth::from_stored)?,
                 at: from_micros(row.try_get("confirmed_at")?),
             }),
         },
@@ -428,6 +428,28 @@ impl Tx {
         )
         .bind(name.as_str())
         .bind(dob.iso())
+        .bind(to_micros(now))
+        .bind(org.as_str())
+        .bind(attendee.as_str())
+        .execute(self.conn())
+        .await?;
+        found(done.rows_affected())
+    }
+
+    /// Records the name a carer, interpreter or outside colleague gave on joining: they
+    /// are not asked their date of birth, which is only compared for the patient.
+    pub async fn confirm_name(
+        &mut self,
+        org: &OrgId,
+        attendee: &AttendeeId,
+        name: &PersonName,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE attendees SET confirmed_name = $1, confirmed_dob = NULL, confirmed_at = $2 \
+             WHERE org_id = $3 AND id = $4",
+        )
+        .bind(name.as_str())
         .bind(to_micros(now))
         .bind(org.as_str())
         .bind(attendee.as_str())

@@ -11,7 +11,8 @@
 //! - [`orgs`], [`users`], [`auth`], [`audit`], [`consultations`] (and its colleague
 //!   meetings), [`clinician`], [`journey`], [`invites`], [`outbox`], [`identity_codes`],
 //!   [`governance`] (the report's and national collections' counts), [`retention`],
-//!   [`notes`] (a consultation's notes) and [`deliveries`] (record bundles to post)
+//!   [`notes`] (a consultation's notes), [`deliveries`] (record bundles to post) and
+//!   [`removals`] (people removed from a consultation)
 //!   add methods to `Store` and `Tx` for one
 //!   area each. Every read of organisation data takes the caller's [`OrgId`]: there is no
 //!   query that can return another organisation's rows.
@@ -33,6 +34,7 @@ pub mod notes;
 pub mod orgs;
 pub mod outbox;
 pub mod record;
+pub mod removals;
 pub mod retention;
 pub mod testing;
 pub mod users;

@@ -46,6 +46,11 @@ pub async fn resend(
             "colleagues join signed in to Haven: they have no invitation link to send".into(),
         ));
     }
+    if state.store.removal(org, attendee).await?.is_some() {
+        return Err(Error::BadRequest(
+            "they were removed from this consultation: no invitation was sent".into(),
+        ));
+    }
     let consultation = state
         .store
         .consultation(org, &person.consultation_id)

@@ -79,6 +79,7 @@ pub async fn admit(
     tx.set_patient_location(org, consultation, location).await?;
     tx.journey_step(org, attendee, JourneyStep::Admitted, None, ctx.now)
         .await?;
+    super::people::stay_begins(&mut tx, org, consultation, attendee, ctx.now).await?;
     // Who confirmed what, and when (the entry's time); the location itself is personal
     // data and stays with the consultation.
     ctx.audit(
@@ -149,6 +150,10 @@ pub async fn move_attendee(
         return Err(Error::Refused("this consultation is not live".into()));
     }
     let mut tx = state.store.begin().await?;
+    if change == Move::ToWaiting {
+        // Back in the waiting area is out of the call, for the attendance register.
+        tx.stay_ends(org, attendee, ctx.now).await?;
+    }
     ctx.audit(
         &mut tx,
         Some(org),

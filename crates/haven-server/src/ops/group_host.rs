@@ -75,7 +75,7 @@ pub async fn checked(
                 booked_name: &person.attendee.name,
                 booked_dob: person.dob,
                 entered_name: person.attendee.confirmed.as_ref().map(|c| &c.name),
-                entered_dob: person.attendee.confirmed.as_ref().map(|c| c.dob),
+                entered_dob: person.attendee.confirmed.as_ref().and_then(|c| c.dob),
                 ground_rules,
             }
             .passed();

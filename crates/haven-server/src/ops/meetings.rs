@@ -133,6 +133,7 @@ pub async fn admit_colleague(
     tx.transition(org, meeting, Event::Admit, ctx.now).await?;
     tx.journey_step(org, attendee, JourneyStep::Admitted, None, ctx.now)
         .await?;
+    super::people::stay_begins(&mut tx, org, meeting, attendee, ctx.now).await?;
     ctx.audit(
         &mut tx,
         Some(org),

@@ -12,6 +12,7 @@ pub mod identity_code;
 pub mod meetings;
 pub mod notes;
 pub mod orgs;
+pub mod people;
 pub mod retention;
 pub mod signin;
 pub mod transfer;

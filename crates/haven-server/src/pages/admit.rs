@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use haven_domain::audit::Actor;
+use haven_domain::consultation::AttendeeRole;
 use haven_domain::identity_code::CodeStatus;
 use haven_domain::{AttendeeId, ConsultationId, Role, uk_time};
 use haven_store::consultations::{Attendee, Consultation};
@@ -206,7 +207,7 @@ fn admit_page(
         (Some(b), Some(e)) => normalise(b.name.as_str()) == normalise(e.name.as_str()),
         _ => false,
     };
-    let dob_matches = matches!((booked, entered), (Some(b), Some(e)) if b.dob == e.dob);
+    let dob_matches = matches!((booked, entered), (Some(b), Some(e)) if Some(b.dob) == e.dob);
     let check = |name: &str| values.get(name) == "yes";
     html! {
         h1 { "Check identity and admit" }
@@ -223,7 +224,7 @@ fn admit_page(
                 tr {
                     th scope="row" { "Date of birth" }
                     td { (booked.map_or("—".to_owned(), |b| b.dob.iso())) }
-                    td { (entered.map_or("Not entered".to_owned(), |e| e.dob.iso())) }
+                    td { (entered.and_then(|e| e.dob).map_or("Not entered".to_owned(), |d| d.iso())) }
                     td class="match" { @if dob_matches { "Matches" } @else { strong { "Does not match — ask them" } } }
                 }
                 tr id="code-status" {
@@ -293,6 +294,14 @@ async fn admit_form(
             },
         ));
     }
+    if a.role != AttendeeRole::Patient {
+        return Ok(super::people_admit::page(
+            &who,
+            (&c, &a),
+            &FormData::default(),
+            &FieldErrors::default(),
+        ));
+    }
     let code = code_status(&state.store, &who.org.id, &a).await?;
     Ok(layout(
         "Check identity and admit",
@@ -325,6 +334,9 @@ async fn admit_submit(
         // A colleague signed in as themselves: no identity checklist.
         admit_colleague(&state, &ctx, &who.org.id, &c.id, &a.id).await?;
         return Ok(Redirect::to(&format!("/consultations/{}", c.id)).into_response());
+    }
+    if a.role != AttendeeRole::Patient {
+        return super::people_admit::submit(&state, &who, &client, (&c, &a), &values).await;
     }
     let checklist = Checklist {
         identity_confirmed: values.get("identity_confirmed") == "yes",

@@ -53,6 +53,7 @@ pub fn call_panel_with(role: CallRole<'_>, chat: ChatOptions) -> Markup {
                 "You have not joined the call yet. Joining turns on your camera and microphone."
             }
             p id="call-ending" class="notice call-notice" role="alert" hidden {}
+            p id="call-side-room" class="notice call-notice" role="status" aria-live="assertive" hidden {}
             noscript {
                 p class="notice" { "The call needs JavaScript. Turn it on for this site, then reload the page." }
             }

@@ -357,6 +357,7 @@ async fn show(
     let cancellable = c.status.after(Event::Cancel).is_ok_and(|s| s != c.status);
     let group = crate::pages::group_host::view(&state, &who, &c).await?;
     let record = crate::pages::notes::record_section(&state, &who, &c, &people).await?;
+    let register = crate::pages::people::section(&state, &who, &c, &people).await?;
     Ok(layout(
         "Consultation",
         Some(&who),
@@ -408,6 +409,7 @@ async fn show(
             } @else {
                 (crate::pages::admit::live_section(&state, &who, &c, &people))
             }
+            (register)
             (crate::pages::admit::outcome_section(&who, &c))
             (record)
             @if cancellable {

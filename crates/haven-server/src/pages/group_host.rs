@@ -86,7 +86,7 @@ pub fn section(who: &SignedIn, c: &Consultation, v: &View) -> Markup {
                 h3 id={ "group-" (a.id) } { (a.name.as_str()) }
                 dl class="summary" {
                     dt { "Booked" } dd { (a.name.as_str()) ", born " (p.person.dob.iso()) ", NHS number " (p.person.nhs_number.as_ref().map_or("not given".to_owned(), |n| n.formatted())) }
-                    dt { "They typed" } dd { @match &a.confirmed { Some(k) => { (k.name.as_str()) ", born " (k.dob.iso()) }, None => "Not joined yet" } }
+                    dt { "They typed" } dd { @match &a.confirmed { Some(k) => { (k.name.as_str()) ", born " (k.dob.map(|d| d.iso()).unwrap_or_default()) }, None => "Not joined yet" } }
                     dt { "Shown to the group as" } dd { (p.person.shown_name().as_str()) }
                     dt { "Ground rules" } dd { @if p.ground_rules { "Accepted" } @else { "Not accepted yet" } }
                     dt { "Checks" } dd class="check" { @if p.passed { "Passed" } @else { "Not passed: check with them before admitting" } }

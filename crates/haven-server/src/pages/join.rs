@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use haven_domain::consultation::{ChildAttendance, JourneyStep};
 use haven_domain::identity_code::CodeStatus;
+use haven_domain::people::asks_date_of_birth;
 use haven_domain::throttle::{WINDOW, lockout, minutes_to_wait};
 use haven_domain::{DateOfBirth, PersonName, uk_time};
 use haven_store::invites::Invite;
@@ -68,22 +69,33 @@ pub(crate) async fn invite_or_page(
     };
     match invite {
         Some(invite) => Ok(Ok(invite)),
-        None => {
-            let mut tx = state.store.begin().await?;
-            tx.record_failure(&key, now, now - WINDOW).await?;
-            tx.commit().await?;
-            Ok(Err((
-                StatusCode::NOT_FOUND,
-                dead_link_page(
-                    "This link does not work",
-                    "It may have expired, the appointment may have been cancelled or has \
-                     ended, or the link was copied incompletely. Check that you opened the \
-                     whole link from your text message or email.",
-                ),
-            )
-                .into_response()))
-        }
+        None if token.len() <= 200 => match super::people::removed_page(state, token).await? {
+            Some(page) => Ok(Err(page)),
+            None => dead_link(state, &key, now).await,
+        },
+        None => dead_link(state, &key, now).await,
     }
+}
+
+/// Counts a miss against the caller's address and says the link does not work.
+async fn dead_link(
+    state: &AppState,
+    key: &str,
+    now: haven_domain::time::OffsetDateTime,
+) -> Result<Result<Invite, Response>, Error> {
+    let mut tx = state.store.begin().await?;
+    tx.record_failure(key, now, now - WINDOW).await?;
+    tx.commit().await?;
+    Ok(Err((
+        StatusCode::NOT_FOUND,
+        dead_link_page(
+            "This link does not work",
+            "It may have expired, the appointment may have been cancelled or has \
+             ended, or the link was copied incompletely. Check that you opened the \
+             whole link from your text message or email.",
+        ),
+    )
+        .into_response()))
 }
 
 pub(super) fn dead_link_page(title: &str, reason: &str) -> Markup {
@@ -161,6 +173,7 @@ async fn landing_page(
         None => None,
     };
     let child = c.patient.as_ref().and_then(|p| p.child_attendance);
+    let asks_dob = asks_date_of_birth(invite.attendee.role);
     let code_step = !matches!(
         identity_code::status(&state.store, &c.org_id, &invite.attendee).await?,
         CodeStatus::NotRequired | CodeStatus::NoMobile
@@ -179,7 +192,7 @@ async fn landing_page(
             }
             h2 { "What will happen" }
             ol {
-                li { "You confirm your name and date of birth." @if code_step { " We then send a code by text message to your mobile phone, for you to enter." } }
+                li { @if asks_dob { "You confirm your name and date of birth." } @else { "You give your name, so the clinician knows who is joining." } @if code_step { " We then send a code by text message to your mobile phone, for you to enter." } }
                 li { "Haven checks your camera, microphone, speaker and connection, and tells you how to fix anything that does not work." }
                 li { "You wait in a virtual waiting room until the clinician is ready. They will check who you are before the consultation starts." }
             }
@@ -198,7 +211,9 @@ async fn landing_page(
             form method="post" novalidate {
                 (csrf_field(csrf))
                 (field("name", "Your full name", values.get("name"), Input { autocomplete: "name", ..Input::TEXT }, errors))
-                (date_parts("date_of_birth", "Your date of birth", Some("For example, 27 3 1984"), (values.get("date_of_birth-day"), values.get("date_of_birth-month"), values.get("date_of_birth-year")), true, errors))
+                @if asks_dob {
+                    (date_parts("date_of_birth", "Your date of birth", Some("For example, 27 3 1984"), (values.get("date_of_birth-day"), values.get("date_of_birth-month"), values.get("date_of_birth-year")), true, errors))
+                }
                 @if group_join::is_group(invite) { (group_join::fields(invite, values, errors)) }
                 button type="submit" { "Continue" }
             }
@@ -223,20 +238,23 @@ async fn confirm(
         .map_err(|e| errors.add("name", capitalise(&e.to_string())))
         .ok();
     let today = uk_time::local(now).date();
-    let dob = DateOfBirth::from_parts(
-        values.get("date_of_birth-day"),
-        values.get("date_of_birth-month"),
-        values.get("date_of_birth-year"),
-        today,
-    )
-    .map_err(|e| errors.add("date_of_birth", capitalise(&e.to_string())))
-    .ok();
+    // Only the patient is asked their date of birth: a carer or interpreter gives their
+    // name, and the clinician checks who they are by asking them.
+    let dob = if asks_date_of_birth(invite.attendee.role) {
+        DateOfBirth::from_parts(
+            values.get("date_of_birth-day"),
+            values.get("date_of_birth-month"),
+            values.get("date_of_birth-year"),
+            today,
+        )
+        .map_err(|e| errors.add("date_of_birth", capitalise(&e.to_string())))
+        .ok()
+        .map(Some)
+    } else {
+        Some(None)
+    };
     let group = group_join::is_group(&invite).then(|| group_join::check(&values, &mut errors));
-    if !errors.is_empty() {
-        let page = landing_page(&state, &invite, &csrf.0, &values, &errors).await?;
-        return Ok((StatusCode::BAD_REQUEST, page).into_response());
-    }
-    let (Some(name), Some(dob)) = (name, dob) else {
+    let (Some(name), Some(dob), true) = (name, dob, errors.is_empty()) else {
         let page = landing_page(&state, &invite, &csrf.0, &values, &errors).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
@@ -251,8 +269,16 @@ async fn confirm(
     }
     // What they typed is kept as typed: a mismatch is for the clinician to see and ask
     // about, never a reason to turn the patient away.
-    tx.confirm_identity(org, &invite.attendee.id, &name, dob, now)
-        .await?;
+    match dob {
+        Some(dob) => {
+            tx.confirm_identity(org, &invite.attendee.id, &name, dob, now)
+                .await?
+        }
+        None => {
+            tx.confirm_name(org, &invite.attendee.id, &name, now)
+                .await?
+        }
+    }
     tx.journey_step(
         org,
         &invite.attendee.id,

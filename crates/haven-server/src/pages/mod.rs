@@ -20,6 +20,8 @@ mod join_code;
 pub mod journey;
 pub mod meetings;
 pub mod notes;
+pub mod people;
+mod people_admit;
 pub mod policy;
 pub mod precheck;
 pub mod setup;

@@ -91,7 +91,7 @@ fn attendee(
         created_at: START - Duration::days(3),
         confirmed: at.map(|at| Confirmed {
             name: name(who),
-            dob: DateOfBirth::from_stored("1984-03-27").expect("a valid date"),
+            dob: Some(DateOfBirth::from_stored("1984-03-27").expect("a valid date")),
             at,
         }),
         user_id: None,

@@ -82,7 +82,7 @@ pub(super) fn patient(input: &RecordInput, patient: &Attendee) -> Value {
     let name = booked.map_or(patient.name.as_str(), |b| b.name.as_str());
     let dob = booked
         .map(|b| b.dob)
-        .or(patient.confirmed.as_ref().map(|c| c.dob));
+        .or(patient.confirmed.as_ref().and_then(|c| c.dob));
     let mut r = json!({
         "resourceType": "Patient",
         "meta": profile("Patient"),

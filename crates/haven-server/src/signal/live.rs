@@ -108,6 +108,9 @@ pub enum LiveError {
     /// code, where the organisation asks for one).
     #[error("confirm who you are on your link's page first, then join again")]
     IdentityNotChecked,
+    /// A clinician removed this person from the consultation.
+    #[error("you were removed from this consultation")]
+    Removed,
     /// The database failed (the cause is logged, not shown).
     #[error("the server could not check this just now; try again")]
     Store(String),
@@ -328,15 +331,22 @@ impl Live {
         if c.status.is_final() {
             return Err(LiveError::Ended);
         }
-        let colleague = match c.kind {
-            Kind::ColleagueMeeting => self
-                .store
-                .attendee_of_user(&staff.org, consultation, &staff.user)
-                .await
-                .map_err(store_error)?,
-            _ => None,
-        };
+        // A listed colleague (of a meeting, or added to a consultation during the call)
+        // waits to be admitted like anyone invited, unless they were removed.
+        let colleague = self
+            .store
+            .attendee_of_user(&staff.org, consultation, &staff.user)
+            .await
+            .map_err(store_error)?;
         if let Some(attendee) = colleague {
+            let removed = self
+                .store
+                .removal(&staff.org, &attendee.id)
+                .await
+                .map_err(store_error)?;
+            if removed.is_some() {
+                return Err(LiveError::Removed);
+            }
             let hub = self.consultation_hub(&staff.org, consultation)?;
             self.arrive(&staff.org, consultation, &attendee.id).await?;
             return Ok((hub, Who::Attendee(attendee.id)));

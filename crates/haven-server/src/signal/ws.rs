@@ -255,6 +255,7 @@ impl Reader {
             | LiveError::NoRoom
             | LiveError::Unauthenticated
             | LiveError::IdentityNotChecked
+            | LiveError::Removed
             | LiveError::NotClinician => (ErrorCode::Unauthenticated, Close::UNAUTHENTICATED),
             LiveError::Store(ref cause) => {
                 tracing::error!(error = %cause, "a join could not be checked");

@@ -409,6 +409,6 @@ async fn a_persons_answers_and_journey_are_kept_within_their_organisation() {
     let confirmed = store.attendee(&org, &patient).await.unwrap().confirmed;
     assert_eq!(
         confirmed.map(|c| (c.name, c.dob, c.at)),
-        Some((name, dob, T0))
+        Some((name, Some(dob), T0))
     );
 }

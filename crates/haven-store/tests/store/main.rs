@@ -15,6 +15,7 @@ mod notes;
 mod outbox;
 mod parity;
 mod record;
+mod removals;
 mod retention;
 mod times;
 mod waiting;

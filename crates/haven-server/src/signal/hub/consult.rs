@@ -13,7 +13,7 @@ use crate::signal::live::WaitingEntry;
 use crate::signal::protocol::ServerMsg;
 
 impl Hub {
-    fn attendee(&self, attendee: &AttendeeId) -> Option<ParticipantId> {
+    pub(super) fn attendee(&self, attendee: &AttendeeId) -> Option<ParticipantId> {
         self.members
             .iter()
             .find(|(_, m)| matches!(&m.who, Who::Attendee(a) if a == attendee))
@@ -48,11 +48,16 @@ impl Hub {
                     list: self.list(id),
                 });
             }
+            self.tell_side_room(id, &c);
         }
         if stage == Stage::Admitted {
             self.chat_join(id).await;
         }
         self.apply_stage(id).await;
+        if stage != Stage::Admitted && self.side_room == Some(id) {
+            // The person the clinician was talking with privately left the call.
+            let _ = self.side_room(None).await;
+        }
         self.broadcast_list(Some(id));
         self.publish_waiting();
         if stage == Stage::Admitted {
@@ -62,11 +67,7 @@ impl Hub {
 
     /// Tells the media room whether a participant is apart from the call.
     pub(super) async fn apply_stage(&self, id: ParticipantId) {
-        let apart = self
-            .members
-            .get(&id)
-            .is_some_and(|m| m.stage != Stage::Admitted);
-        self.control(id, Control::Apart(apart)).await;
+        self.control(id, Control::Apart(self.is_apart(id))).await;
     }
 
     /// Shows a staff message to someone waiting.
@@ -139,13 +140,22 @@ impl Hub {
             return;
         };
         self.live.set_waiting(org, id, Vec::new());
-        let Some(ended_by) = &self.ended_by else {
-            // The room closed without a clinician ending it (it expired, or the server
-            // is stopping): the consultation stays open for them to end or record.
-            return;
-        };
         let store = &self.live.store;
         let now = self.live.clock.now();
+        let Some(ended_by) = &self.ended_by else {
+            // The room closed without a clinician ending it (it expired, or the server
+            // is stopping): the consultation stays open for them to end or record, but
+            // nobody is in the call any more.
+            let write = async {
+                let mut tx = store.begin().await?;
+                tx.stays_end_all(org, id, now).await?;
+                tx.commit().await
+            };
+            if let Err(e) = write.await {
+                tracing::error!(room = %self.id, error = %e, "closing the attendance register failed");
+            }
+            return;
+        };
         let attendees: Vec<AttendeeId> = self
             .members
             .values()
@@ -175,6 +185,7 @@ impl Hub {
                 Err(e) => return Err(e),
             };
             tx.revoke_consultation_invites(org, id, now).await?;
+            tx.stays_end_all(org, id, now).await?;
             for attendee in &attendees {
                 tx.journey_step(org, attendee, JourneyStep::Ended, None, now)
                     .await?;

@@ -14,7 +14,6 @@ use haven_store::audit::NewAudit;
 
 use super::{Hub, RoomKind, Who};
 use crate::media::ParticipantId;
-use crate::signal::conn::Close;
 use crate::signal::protocol::{Kind, ServerMsg};
 
 /// A group participant's names.
@@ -144,27 +143,6 @@ impl Hub {
         self.broadcast_list(None);
     }
 
-    /// Removes an attendee at once: out of the media room first (nothing to or from them
-    /// once that returns), then told and disconnected. Their links were revoked before.
-    pub(super) async fn remove_attendee(&mut self, attendee: &AttendeeId) {
-        let Some(id) = self.attendee_in_call(attendee) else {
-            return;
-        };
-        self.remove(id).await;
-        let Some(member) = self.members.remove(&id) else {
-            return;
-        };
-        if let Some(c) = member.conn {
-            c.send(ServerMsg::Ejected {
-                reason: "a host removed you from the group session".to_owned(),
-            });
-            c.close(Close::EJECTED);
-        }
-        tracing::info!(room = %self.id, participant = %id, "attendee removed");
-        self.broadcast_list(None);
-        self.publish_waiting();
-    }
-
     /// A host removed a group attendee from the call itself (the tile's "Remove"): as from
     /// the group's page, their links die, their stay ends and it is audited, before their
     /// connection is closed, so that the link is dead by the time they could rejoin.
@@ -217,31 +195,5 @@ impl Hub {
         if let Err(e) = write.await {
             tracing::error!(room = %self.id, error = %e, "recording the end of the stays failed");
         }
-    }
-
-    /// Ends a group attendee's stay in the attendance register when they leave or their
-    /// connection's grace runs out. Written on a task of its own: signalling never waits
-    /// for the database. (Admission begins the stay, in the admitting transaction.)
-    pub(super) fn stay_ended(&self, id: ParticipantId) {
-        let (RoomKind::Consultation { org, .. }, Some(true)) = (&self.kind, self.group) else {
-            return;
-        };
-        let Some(Who::Attendee(attendee)) = self.members.get(&id).map(|m| &m.who) else {
-            return;
-        };
-        let (org, attendee) = (org.clone(), attendee.clone());
-        let store = self.live.store.clone();
-        let now = self.live.clock.now();
-        let room = self.id;
-        tokio::spawn(async move {
-            let write = async {
-                let mut tx = store.begin().await?;
-                tx.stay_ends(&org, &attendee, now).await?;
-                tx.commit().await
-            };
-            if let Err(e) = write.await {
-                tracing::error!(%room, error = %e, "recording the end of a stay failed");
-            }
-        });
     }
 }

@@ -2,7 +2,7 @@
 //! receive (mute, audio only, tile sizes), and what the room reports back (renegotiation,
 //! departures, audio-only and its reason, the active speaker, connection quality).
 
-use super::{Hub, Stage};
+use super::Hub;
 use crate::media::{Control, MediaKind, ParticipantId, RoomEvent};
 use crate::signal::protocol::{ErrorCode, Kind, ServerMsg};
 
@@ -93,7 +93,7 @@ impl Hub {
                 muted: m.video_muted,
             },
             Control::AudioOnly(m.audio_only),
-            Control::Apart(m.stage != Stage::Admitted),
+            Control::Apart(self.is_apart(id)),
         ];
         controls.extend(
             m.views

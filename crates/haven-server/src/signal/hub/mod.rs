@@ -10,6 +10,7 @@ pub(crate) mod files;
 mod group;
 mod limit;
 mod media;
+mod people;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -107,12 +108,19 @@ pub(crate) enum ToHub {
     HostMute { attendee: AttendeeId, muted: bool },
     /// A host of a group stopped an attendee's video, or allowed it again.
     StopVideo { attendee: AttendeeId, stopped: bool },
-    /// A host removed an attendee (their links are already revoked).
-    Remove { attendee: AttendeeId },
     /// A file shared in the chat, over HTTP.
     Upload(files::Upload),
     /// A shared file asked for, over HTTP.
     Download(files::Download),
+    /// A clinician removed an attendee: out of the media room and the call at once.
+    Remove { attendee: AttendeeId },
+    /// A clinician talks privately with one admitted attendee while everyone else who is
+    /// not a host is held apart (`Some`), or brings everyone back (`None`). The reply says
+    /// why it could not be done.
+    SideRoom {
+        with: Option<AttendeeId>,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// Starts a room's hub; returns its inbox.
@@ -141,6 +149,7 @@ pub(crate) fn spawn(
         limit: None,
         chat: chat::Chat::default(),
         files: files::Files::default(),
+        side_room: None,
         clock_moves,
         members: BTreeMap::new(),
         next_participant: 1,
@@ -198,6 +207,9 @@ struct Hub {
     chat: chat::Chat,
     /// Files shared in the chat, in memory until the room ends.
     files: files::Files,
+    /// The one participant a clinician is talking to privately, if any: everyone else who
+    /// is not a host is held apart meanwhile.
+    side_room: Option<ParticipantId>,
     /// Moves of a hand-moved clock (tests), after which the time limit is looked at again.
     clock_moves: Option<tokio::sync::watch::Receiver<haven_domain::time::OffsetDateTime>>,
     /// Participants in a stable order.
@@ -277,9 +289,13 @@ impl Hub {
             ToHub::Notice { attendee, text } => self.notice(&attendee, text),
             ToHub::HostMute { attendee, muted } => self.host_mute(&attendee, muted).await,
             ToHub::StopVideo { attendee, stopped } => self.stop_video(&attendee, stopped).await,
-            ToHub::Remove { attendee } => self.remove_attendee(&attendee).await,
             ToHub::Upload(upload) => self.upload(upload).await,
             ToHub::Download(download) => self.download(download),
+            ToHub::Remove { attendee } => self.remove_attendee(&attendee).await,
+            ToHub::SideRoom { with, reply } => {
+                let done = self.side_room(with.as_ref()).await;
+                let _ = reply.send(done);
+            }
         }
         None
     }
@@ -370,6 +386,7 @@ impl Hub {
             conn.send(ServerMsg::Offer { sdp });
         }
         self.repeat_warning(&conn);
+        self.tell_side_room(id, &conn);
         if in_call {
             self.broadcast_list(Some(id));
         }
@@ -426,7 +443,7 @@ impl Hub {
             ),
             ClientMsg::Leave => {
                 self.remove(id).await;
-                self.stay_ended(id);
+                self.left_call(id);
                 if let Some(c) = self.members.remove(&id).and_then(|m| m.conn) {
                     c.close(Close::LEFT);
                 }
@@ -524,6 +541,10 @@ impl Hub {
 
     /// Takes a participant out of the media room (done when this returns).
     async fn remove(&mut self, id: ParticipantId) {
+        if self.side_room == Some(id) {
+            // Nobody is left to talk with privately: the others come back.
+            let _ = self.side_room(None).await;
+        }
         if let Err(e) = self.media.remove(id).await {
             tracing::debug!(room = %self.id, error = %e, "removing from a closed media room");
         }
@@ -555,7 +576,7 @@ impl Hub {
         }
         for id in expired {
             self.remove(id).await;
-            self.stay_ended(id);
+            self.left_call(id);
             self.members.remove(&id);
         }
         self.broadcast_list(None);

@@ -83,6 +83,14 @@ pub enum ServerMsg {
         /// The text, for people.
         text: String,
     },
+    /// The clinician is speaking privately with someone else (a side-room): this client
+    /// is held apart, nothing sent either way, until everyone is brought back.
+    SideRoom {
+        /// Whether the side-room is on (false: back in the consultation).
+        active: bool,
+        /// What to show, for people.
+        text: String,
+    },
     /// The consultation reaches its time limit soon and will then end for everyone.
     EndingSoon {
         /// Whole minutes until it ends.
