@@ -261,9 +261,7 @@ async fn the_report_counts_the_checklist_consents_record_chat_and_staff() {
             &store,
             &org,
             c,
-            &format!(
-                "attendee=x identity_confirmed=yes record_open=yes private_space=yes location=noted"
-            ),
+            "attendee=x identity_confirmed=yes record_open=yes private_space=yes location=noted",
             at,
         )
         .await;
