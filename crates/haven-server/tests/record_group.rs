@@ -10,6 +10,8 @@ use common::booking::Appointment;
 use haven_domain::consultation::{AttendeeRole, ConsentKind, Contact, Event};
 use haven_domain::time::Duration;
 use haven_domain::{AttendeeId, PersonName};
+use haven_server::ops::booking::Birth;
+use haven_server::ops::group::{GroupInput, GroupPersonInput};
 use haven_store::consultations::NewAttendee;
 use haven_store::record::{ChatLine, Consent};
 use record_support::consultation;
@@ -20,9 +22,23 @@ async fn each_group_attendees_bundle_holds_only_their_own_part() {
     let c = consultation(false).await;
     let app = &c.app;
     let day = (app.now() + Duration::hours(1)).date();
+    let clinician = c.doctor.id.as_str().to_owned();
+    let rows = [GroupPersonInput {
+        name: "Gwen Groupmember",
+        birth: Birth::Iso("1984-03-27"),
+        nhs_number: "",
+        mobile: "",
+        email: "gwen@example.org",
+        contact: "email",
+    }];
     let mut a = Appointment::new(&c.clinic, day, "23:59");
     a.kind = "group";
-    a.name = "Gwen Groupmember";
+    a.clinician = &clinician;
+    a.mobile = "";
+    a.group = GroupInput {
+        attendees: &rows,
+        cohosts: &[],
+    };
     let booked = app.book(&c.org, &a).await;
     let (org, id) = (&c.org, &booked.id);
     let first = app.store.attendees(org, id).await.unwrap()[0].id.clone();

@@ -145,8 +145,17 @@ async fn show_policy(State(state): State<AppState>, Staff(who): Staff) -> Result
     ))
 }
 
-fn retention_from(form: &FormData, errors: &mut FieldErrors) -> Option<RetentionPolicy> {
+/// The periods typed; a period the form does not carry at all (a form from before
+/// retention periods existed) stays as it is.
+fn retention_from(
+    form: &FormData,
+    current: &RetentionPolicy,
+    errors: &mut FieldErrors,
+) -> Option<RetentionPolicy> {
     let [consultation, chat, journey, audit] = DataKind::ALL.map(|kind| {
+        if form.all(kind.as_str()).next().is_none() {
+            return Some(current.days(kind));
+        }
         kind.parse_days(form.get(kind.as_str()))
             .map_err(|e| errors.add(kind.as_str(), e.to_string()))
             .ok()
@@ -205,7 +214,8 @@ async fn set_policy(
     let ctx = admin_ctx(&state, &who)?;
     let mut errors = FieldErrors::default();
     let policy = policy_from(&form, &mut errors);
-    let periods = retention_from(&form, &mut errors);
+    let current_periods = state.store.retention_policy(&who.org.id).await?;
+    let periods = retention_from(&form, &current_periods, &mut errors);
     let (Some(policy), Some(periods)) = (policy, periods) else {
         let current = state.store.org(&who.org.id).await?.policy;
         let typed = Typed {

@@ -4,6 +4,7 @@
 use haven_domain::time::Date;
 use haven_domain::{ClinicId, OrgId};
 use haven_server::ops::booking::{Birth, Booked, BookingInput, Then, When, book};
+use haven_server::ops::group::GroupInput;
 
 use super::TestApp;
 
@@ -23,6 +24,8 @@ pub struct Appointment<'a> {
     pub child_attendance: &'a str,
     /// `one_to_one` unless a test books another kind.
     pub kind: &'a str,
+    /// For a group: its attendees and co-hosts, instead of the patient fields.
+    pub group: GroupInput<'a>,
 }
 
 impl<'a> Appointment<'a> {
@@ -39,6 +42,7 @@ impl<'a> Appointment<'a> {
             mobile: "07700 900123",
             child_attendance: "",
             kind: "one_to_one",
+            group: GroupInput::default(),
         }
     }
 }
@@ -48,6 +52,11 @@ impl TestApp {
     pub async fn book(&self, org: &OrgId, a: &Appointment<'_>) -> Booked {
         let date = a.day.to_string();
         let by_email = a.mobile.is_empty();
+        // A group's people are its attendee rows: the patient fields stay empty.
+        let (name, birth, mobile) = match a.kind {
+            "group" => ("", "", ""),
+            _ => (a.name, a.birth, a.mobile),
+        };
         let input = BookingInput {
             clinic: a.clinic.as_str(),
             clinician: a.clinician,
@@ -56,15 +65,19 @@ impl TestApp {
                 time: a.time,
             },
             kind: a.kind,
-            name: a.name,
-            birth: Birth::Iso(a.birth),
+            name,
+            birth: Birth::Iso(birth),
             nhs_number: "",
-            mobile: a.mobile,
-            email: if by_email { "sam@example.org" } else { "" },
+            mobile,
+            email: if by_email && a.kind != "group" {
+                "sam@example.org"
+            } else {
+                ""
+            },
             contact: if by_email { "email" } else { "sms" },
             child_attendance: a.child_attendance,
             colleagues: &[],
-            group: Default::default(),
+            group: a.group,
         };
         let then = Then {
             invite: None,

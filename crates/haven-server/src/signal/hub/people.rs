@@ -108,7 +108,9 @@ impl Hub {
                     active: false,
                     text: BACK_TEXT.to_owned(),
                 });
-                c.send(ServerMsg::Participants { list: self.list(id) });
+                c.send(ServerMsg::Participants {
+                    list: self.list(id),
+                });
             }
         }
         tracing::info!(room = %self.id, on = target.is_some(), "side-room changed");
