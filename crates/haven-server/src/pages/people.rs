@@ -232,16 +232,18 @@ pub async fn section(
         h2 id="register-heading" { "Attendance register" }
         @if stays.is_empty() { p id="register-none" { "Nobody has been admitted yet." } }
         @else {
-            table id="register" aria-labelledby="register-heading" {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Admitted" } th scope="col" { "Left" } } }
-                tbody {
-                    @for s in &stays {
-                        @let role = people.iter().find(|p| p.id == s.attendee).map(|p| p.role);
-                        tr data-attendee=(s.attendee) {
-                            td { (name_of(&s.attendee)) }
-                            td { (role.map_or("", role_label)) }
-                            td { (uk_time::describe(s.admitted_at)) }
-                            td { (s.left_at.map_or("Still in the call".to_owned(), uk_time::describe)) }
+            div class="table-wrap" role="region" aria-labelledby="register-heading" tabindex="0" {
+                table id="register" aria-labelledby="register-heading" {
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Admitted" } th scope="col" { "Left" } } }
+                    tbody {
+                        @for s in &stays {
+                            @let role = people.iter().find(|p| p.id == s.attendee).map(|p| p.role);
+                            tr data-attendee=(s.attendee) {
+                                td { (name_of(&s.attendee)) }
+                                td { (role.map_or("", role_label)) }
+                                td { (uk_time::describe(s.admitted_at)) }
+                                td { (s.left_at.map_or("Still in the call".to_owned(), uk_time::describe)) }
+                            }
                         }
                     }
                 }
