@@ -124,6 +124,18 @@ impl Tx {
         .bind(cut)
         .execute(self.conn())
         .await?;
+        // Notes and a group attendee's booked details (date of birth, NHS number, chosen
+        // name) are personal; who attended and when (`attendance`, `consents`) is not by
+        // itself, and stays for the counts.
+        for table in ["consultation_notes", "group_attendees"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE org_id = $1 AND consultation_id IN ({due})"
+            )))
+            .bind(org_s)
+            .bind(cut)
+            .execute(self.conn())
+            .await?;
+        }
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE attendees SET name = $3, mobile = NULL, email = NULL, \
              confirmed_name = NULL, confirmed_dob = NULL \

@@ -99,6 +99,10 @@ async fn only_consultations_over_before_the_cutoff_lose_their_personal_data() {
         .await
         .unwrap();
     tx.save_chat(&org, &gone, &[chat(old, 0)]).await.unwrap();
+    let clinician = crate::common::create_user_in(&mut tx, &org, "gp@example.org", &[]).await;
+    tx.save_notes(&org, &gone, "Private notes", &clinician, old)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     happen(&store, &org, &gone, &[Event::End], old + Duration::hours(1)).await;
     // Cancelled long ago: over, so its personal data goes too.
@@ -158,6 +162,10 @@ async fn only_consultations_over_before_the_cutoff_lose_their_personal_data() {
         .unwrap();
     assert_eq!((facts.held, facts.patient_joined), (2, 1));
     assert!(store.saved_chat(&org, &gone).await.unwrap().is_empty());
+    assert!(
+        store.notes(&org, &gone).await.unwrap().is_none(),
+        "notes go"
+    );
     let names = |c: ConsultationId, org: OrgId| {
         let store = store.clone();
         async move {
