@@ -165,6 +165,12 @@ pub struct RecordFacts {
     pub outcome_recorded: u64,
     /// Of those, how many have a note written.
     pub note_written: u64,
+    /// Of those, how many have their notes finished (sent to the record).
+    pub notes_finished: u64,
+    /// Of those, how many had a record bundle delivered to the record system.
+    pub delivered: u64,
+    /// Of those, how many had a record bundle delivery fail (to be seen to by hand).
+    pub delivery_failed: u64,
 }
 
 /// The counts for one organisation and month (patient consultations only; colleague
@@ -350,6 +356,15 @@ pub fn record_evidence(month: &str, r: &RecordFacts) -> Vec<String> {
             plural(r.ended, "consultation", "consultations"),
             month,
             r.note_written
+        ),
+        format!(
+            "Notes finished for {}; a record bundle was delivered to the record system for {}{}.",
+            r.notes_finished,
+            r.delivered,
+            match r.delivery_failed {
+                0 => String::new(),
+                n => format!(", and delivery failed for {n} (each consultation's page says why)"),
+            }
         ),
     ]
 }

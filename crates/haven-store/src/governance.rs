@@ -133,9 +133,20 @@ impl Store {
         let sql = format!(
             "SELECT COUNT(*), \
              COALESCE(SUM(CASE WHEN outcome IS NOT NULL THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN outcome_note IS NOT NULL AND outcome_note <> '' \
+             COALESCE(SUM(CASE WHEN (outcome_note IS NOT NULL AND outcome_note <> '') \
+                 OR EXISTS (SELECT 1 FROM consultation_notes n \
+                     WHERE n.consultation_id = c.id AND n.body <> '') \
+                 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM consultation_notes n \
+                     WHERE n.consultation_id = c.id AND n.finished_at IS NOT NULL) \
+                 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM record_deliveries d \
+                     WHERE d.consultation_id = c.id AND d.status = 'delivered') \
+                 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM record_deliveries d \
+                     WHERE d.consultation_id = c.id AND d.status = 'failed') \
                  THEN 1 ELSE 0 END), 0) \
-             FROM consultations WHERE status = 'ended' AND id IN ({HELD})"
+             FROM consultations c WHERE c.status = 'ended' AND c.id IN ({HELD})"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(org.as_str())
@@ -147,6 +158,9 @@ impl Store {
             ended: count(row.try_get(0)?),
             outcome_recorded: count(row.try_get(1)?),
             note_written: count(row.try_get(2)?),
+            notes_finished: count(row.try_get(3)?),
+            delivered: count(row.try_get(4)?),
+            delivery_failed: count(row.try_get(5)?),
         })
     }
 

@@ -22,6 +22,9 @@ fn full() -> Facts {
             ended: 410,
             outcome_recorded: 400,
             note_written: 380,
+            notes_finished: 370,
+            delivered: 360,
+            delivery_failed: 2,
         },
         chat_saved: 5,
         active_staff: 7,
@@ -164,6 +167,15 @@ fn notes_are_supported_with_outcomes_and_notes_counted() {
     assert!(text(Point::NotesInRecord, &policy, &full()).contains(
         "Outcome recorded for 400 of 410 consultations held in November 2026 that have ended; notes written for 380."
     ));
+    assert!(text(Point::NotesInRecord, &policy, &full()).contains(
+        "Notes finished for 370; a record bundle was delivered to the record system for 360, and delivery failed for 2 (each consultation's page says why)."
+    ));
+    let mut all_delivered = full();
+    all_delivered.record.delivery_failed = 0;
+    assert!(
+        text(Point::NotesInRecord, &policy, &all_delivered)
+            .contains("delivered to the record system for 360.")
+    );
 }
 
 #[test]

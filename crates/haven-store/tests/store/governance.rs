@@ -6,10 +6,13 @@
 use haven_domain::audit::Actor;
 use haven_domain::consultation::{AttendeeRole, ConsentKind, Contact, Event, Kind, Outcome};
 use haven_domain::time::{Duration, OffsetDateTime};
-use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, PersonName, Role, UkMonth};
+use haven_domain::{
+    AttendeeId, ClinicId, ConsultationId, DeliveryId, OrgId, PersonName, Role, UkMonth,
+};
 use haven_store::Store;
 use haven_store::audit::NewAudit;
 use haven_store::consultations::{NewAttendee, NewConsultation};
+use haven_store::deliveries::DeliveryResult;
 use haven_store::record::{ChatLine, Consent};
 use haven_store::testing::fresh_database;
 use time::macros::datetime;
@@ -346,6 +349,36 @@ async fn the_report_counts_the_checklist_consents_record_chat_and_staff() {
     )
     .await;
 
+    // held[0]'s notes are written on the notes page and finished, but its bundle's
+    // delivery failed; held[1]'s reached the record system.
+    let mut tx = store.begin().await.unwrap();
+    let end = at + Duration::hours(2);
+    tx.save_notes(&org, &held[0].0, "Seen by video", &temp, end)
+        .await
+        .unwrap();
+    tx.finish_notes(&org, &held[0].0, &temp, end).await.unwrap();
+    for (i, result) in [
+        DeliveryResult::Failed { reason: "400" },
+        DeliveryResult::Delivered {
+            location: Some("Bundle/1"),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let delivery = crate::common::id(DeliveryId::from_random);
+        let (consultation, patient) = &held[i];
+        tx.queue_delivery(&org, &delivery, consultation, patient, end)
+            .await
+            .unwrap();
+        assert!(
+            tx.delivery_result(&org, &delivery, result, end)
+                .await
+                .unwrap()
+        );
+    }
+    tx.commit().await.unwrap();
+
     let f = store
         .governance_facts(&org, nov.start(), nov.end())
         .await
@@ -358,9 +391,13 @@ async fn the_report_counts_the_checklist_consents_record_chat_and_staff() {
         (
             f.record.ended,
             f.record.outcome_recorded,
-            f.record.note_written
+            f.record.note_written,
+            f.record.notes_finished,
+            f.record.delivered,
+            f.record.delivery_failed
         ),
-        (2, 2, 1)
+        (2, 2, 2, 1, 1, 1),
+        "notes on the notes page count as written"
     );
     assert_eq!(f.chat_saved, 1);
     assert_eq!((f.active_staff, f.own_password, f.mfa_enrolled), (2, 1, 0));
