@@ -149,3 +149,43 @@ async fn another_organisations_group_is_not_found() {
         .await;
     assert!(matches!(refused, Err(Error::NotFound)), "{refused:?}");
 }
+
+#[tokio::test]
+async fn retention_removes_each_attendees_booked_details_with_the_groups_personal_data() {
+    use haven_domain::consultation::Event;
+
+    let db = fresh_database().await;
+    let store = connect(&db.url).await;
+    let org = new_org(&store, "Riverside").await;
+    let (group, people) = group_with(&store, &org, &["Ann Attendee", "Bea Attendee"]).await;
+    crate::governance::happen(&store, &org, &group, &[Event::Cancel], T0).await;
+    let remove_before = |cutoff| {
+        let store = store.clone();
+        let org = org.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let n = tx
+                .remove_consultation_data(&org, cutoff, T0 + Duration::days(1))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            n
+        }
+    };
+
+    assert_eq!(
+        remove_before(T0).await,
+        0,
+        "over at the cutoff, not before it"
+    );
+    for a in &people {
+        assert!(store.group_attendee(&org, a).await.unwrap().is_some());
+    }
+    assert_eq!(remove_before(T0 + Duration::seconds(1)).await, 1);
+    for a in &people {
+        assert!(
+            store.group_attendee(&org, a).await.unwrap().is_none(),
+            "date of birth, NHS number and chosen name go"
+        );
+    }
+}
