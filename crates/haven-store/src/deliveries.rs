@@ -12,6 +12,7 @@ use haven_domain::{AttendeeId, ConsultationId, DeliveryId, OrgId};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::consultations::required;
 use crate::{Error, Result, Store, Tx, from_micros, to_micros};
 
 /// Where a bundle is; what the clinician sees on the consultation page.
@@ -81,21 +82,13 @@ pub struct RecordDelivery {
 const COLUMNS: &str = "id, org_id, consultation_id, attendee_id, status, reason, attempts, \
      next_attempt_at, location, created_at, updated_at";
 
-fn parsed<T, E: fmt::Display>(
-    row: &AnyRow,
-    col: &str,
-    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
-) -> Result<T> {
-    parse(&row.try_get::<String, _>(col)?).map_err(|e| Error::corrupt(col, e))
-}
-
 fn delivery_from_row(row: &AnyRow) -> Result<RecordDelivery> {
     Ok(RecordDelivery {
-        id: parsed(row, "id", DeliveryId::parse)?,
-        org_id: parsed(row, "org_id", OrgId::parse)?,
-        consultation_id: parsed(row, "consultation_id", ConsultationId::parse)?,
-        attendee_id: parsed(row, "attendee_id", AttendeeId::parse)?,
-        status: parsed(row, "status", DeliveryStatus::parse)?,
+        id: required(row, "id", DeliveryId::parse)?,
+        org_id: required(row, "org_id", OrgId::parse)?,
+        consultation_id: required(row, "consultation_id", ConsultationId::parse)?,
+        attendee_id: required(row, "attendee_id", AttendeeId::parse)?,
+        status: required(row, "status", DeliveryStatus::parse)?,
         reason: row.try_get("reason")?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: from_micros(row.try_get("next_attempt_at")?),

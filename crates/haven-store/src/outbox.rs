@@ -15,6 +15,7 @@ use haven_domain::{AttendeeId, ConsultationId, MessageId, OrgId};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use crate::consultations::required;
 use crate::{Error, Result, Store, Tx, from_micros, to_micros};
 
 /// How a message is delivered; chosen from the configuration when it is queued.
@@ -132,22 +133,14 @@ pub enum Receipt<'a> {
 pub(crate) const COLUMNS: &str = "o.id, o.org_id, o.attendee_id, o.channel, o.purpose, o.status, o.reason, o.attempts, \
      o.next_attempt_at, o.provider_ref, o.created_at, o.updated_at";
 
-fn parsed<T, E: fmt::Display>(
-    row: &AnyRow,
-    col: &str,
-    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
-) -> Result<T> {
-    parse(&row.try_get::<String, _>(col)?).map_err(|e| Error::corrupt(col, e))
-}
-
 pub(crate) fn message_from_row(row: &AnyRow) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
-        id: parsed(row, "id", MessageId::parse)?,
-        org_id: parsed(row, "org_id", OrgId::parse)?,
-        attendee_id: parsed(row, "attendee_id", AttendeeId::parse)?,
-        channel: parsed(row, "channel", Channel::parse)?,
-        purpose: parsed(row, "purpose", Purpose::parse)?,
-        status: parsed(row, "status", MessageStatus::parse)?,
+        id: required(row, "id", MessageId::parse)?,
+        org_id: required(row, "org_id", OrgId::parse)?,
+        attendee_id: required(row, "attendee_id", AttendeeId::parse)?,
+        channel: required(row, "channel", Channel::parse)?,
+        purpose: required(row, "purpose", Purpose::parse)?,
+        status: required(row, "status", MessageStatus::parse)?,
         reason: row.try_get("reason")?,
         attempts: row.try_get("attempts")?,
         next_attempt_at: from_micros(row.try_get("next_attempt_at")?),
