@@ -9,53 +9,12 @@ mod signal_support;
 
 use std::time::Duration;
 
-use common::booking::Appointment;
-use common::{Browser, TestApp};
+use common::TestApp;
+use common::booking::{PASSWORD, consult};
 use haven_domain::consultation::Status;
-use haven_domain::{AttendeeId, ConsultationId, OrgId, Role};
+use haven_domain::{AttendeeId, OrgId, Role};
 use serde_json::json;
 use signal_support::{MediaClient, connect};
-
-const PASSWORD: &str = "copper lantern orchard wisdom";
-
-struct Booked {
-    app: TestApp,
-    org: OrgId,
-    id: ConsultationId,
-    token: String,
-    clinician: Browser,
-}
-
-async fn booked() -> Booked {
-    let app = common::spawn_app().await;
-    let org = app.create_org("Riverside Health").await;
-    let clinic = app.create_clinic(&org, "Physiotherapy").await;
-    let doctor = app
-        .add_user(
-            &org,
-            "doc@example.org",
-            "Dana Doctor",
-            &[Role::Clinician],
-            PASSWORD,
-        )
-        .await;
-    let clinician = app.browser();
-    app.sign_in(&clinician, &doctor.email, &doctor.password)
-        .await
-        .assert_home();
-    let day = (app.now() + haven_domain::time::Duration::hours(1)).date();
-    let done = app
-        .book(&org, &Appointment::new(&clinic, day, "23:59"))
-        .await;
-    let token = done.links[0].1.token().to_owned();
-    Booked {
-        app,
-        org,
-        id: done.id,
-        token,
-        clinician,
-    }
-}
 
 /// (audio, video) frames `to` received from `from` over one second, after media settles.
 async fn received_for_a_second(to: &MediaClient, from: &str) -> (u64, u64) {
@@ -77,7 +36,7 @@ async fn steps(app: &TestApp, org: &OrgId, attendee: &AttendeeId) -> Vec<&'stati
 
 #[tokio::test]
 async fn a_patient_waits_apart_until_admitted_after_the_checklist_and_the_end_closes_everything() {
-    let b = booked().await;
+    let b = consult().await;
     let app = &b.app;
     let mut patient =
         MediaClient::join_with(connect(&app.base, None).await, json!({"invite": b.token})).await;
@@ -243,7 +202,7 @@ async fn a_patient_waits_apart_until_admitted_after_the_checklist_and_the_end_cl
 
 #[tokio::test]
 async fn someone_waiting_gets_the_clinics_messages_and_only_clinicians_join() {
-    let b = booked().await;
+    let b = consult().await;
     let app = &b.app;
     let mut patient =
         MediaClient::join_with(connect(&app.base, None).await, json!({"invite": b.token})).await;

@@ -2,11 +2,11 @@
 //! operation the pages and the API use, with its join links and no invitation sent.
 
 use haven_domain::time::Date;
-use haven_domain::{ClinicId, OrgId};
+use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, Role, UserId};
 use haven_server::ops::booking::{Birth, Booked, BookingInput, Then, When, book};
 use haven_server::ops::group::GroupInput;
 
-use super::TestApp;
+use super::{Browser, TestApp};
 
 /// What a test books. [`Appointment::new`] gives the usual patient; tests change the rest.
 pub struct Appointment<'a> {
@@ -96,5 +96,54 @@ impl TestApp {
             .strip_prefix(&self.base)
             .expect("on Haven's URL")
             .to_owned()
+    }
+}
+
+/// A clinician's password in tests that sign one in.
+pub const PASSWORD: &str = "copper lantern orchard wisdom";
+
+/// A consultation booked with its clinician signed in.
+pub struct Consult {
+    pub app: TestApp,
+    pub org: OrgId,
+    pub id: ConsultationId,
+    /// The patient's link token.
+    pub token: String,
+    pub patient: AttendeeId,
+    pub clinician: Browser,
+    pub doctor: UserId,
+}
+
+/// A one-to-one consultation booked for later today with Dana Doctor signed in.
+pub async fn consult() -> Consult {
+    let app = super::spawn_app().await;
+    let org = app.create_org("Riverside Health").await;
+    let clinic = app.create_clinic(&org, "Physiotherapy").await;
+    let doctor = app
+        .add_user(
+            &org,
+            "doc@example.org",
+            "Dana Doctor",
+            &[Role::Clinician],
+            PASSWORD,
+        )
+        .await;
+    let clinician = app.browser();
+    app.sign_in(&clinician, &doctor.email, &doctor.password)
+        .await
+        .assert_home();
+    let day = (app.now() + haven_domain::time::Duration::hours(1)).date();
+    let done = app
+        .book(&org, &Appointment::new(&clinic, day, "23:59"))
+        .await;
+    let token = done.links[0].1.token().to_owned();
+    Consult {
+        org,
+        id: done.id,
+        token,
+        patient: done.patient.expect("a patient"),
+        clinician,
+        doctor: doctor.id,
+        app,
     }
 }

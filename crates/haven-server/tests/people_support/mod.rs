@@ -5,58 +5,13 @@
 
 use std::time::Duration;
 
-use haven_domain::{AttendeeId, ConsultationId, OrgId, Role, UserId};
+use haven_domain::AttendeeId;
 
-use crate::common::booking::Appointment;
-use crate::common::{self, Browser, Page, TestApp};
+use crate::common::Page;
 use crate::signal_support::MediaClient;
 
-pub const PASSWORD: &str = "copper lantern orchard wisdom";
-
-pub struct Consult {
-    pub app: TestApp,
-    pub org: OrgId,
-    pub id: ConsultationId,
-    /// The patient's link token.
-    pub token: String,
-    pub patient: AttendeeId,
-    pub clinician: Browser,
-    pub doctor: UserId,
-}
-
-/// A one-to-one consultation booked for later today with Dana Doctor signed in.
-pub async fn consult() -> Consult {
-    let app = common::spawn_app().await;
-    let org = app.create_org("Riverside Health").await;
-    let clinic = app.create_clinic(&org, "Physiotherapy").await;
-    let doctor = app
-        .add_user(
-            &org,
-            "doc@example.org",
-            "Dana Doctor",
-            &[Role::Clinician],
-            PASSWORD,
-        )
-        .await;
-    let clinician = app.browser();
-    app.sign_in(&clinician, &doctor.email, &doctor.password)
-        .await
-        .assert_home();
-    let day = (app.now() + haven_domain::time::Duration::hours(1)).date();
-    let done = app
-        .book(&org, &Appointment::new(&clinic, day, "23:59"))
-        .await;
-    let token = done.links[0].1.token().to_owned();
-    Consult {
-        org,
-        id: done.id,
-        token,
-        patient: done.patient.expect("a patient"),
-        clinician,
-        doctor: doctor.id,
-        app,
-    }
-}
+#[allow(unused_imports)] // Not every test binary uses each.
+pub use crate::common::booking::{Consult, PASSWORD, consult};
 
 impl Consult {
     pub fn path(&self, rest: &str) -> String {
