@@ -14,6 +14,7 @@ mod meetings;
 mod notes;
 mod outbox;
 mod parity;
+mod parity_auth;
 mod record;
 mod removals;
 mod retention;
