@@ -23,8 +23,7 @@ impl Room {
     ) -> Result<(), Error> {
         self.advance(now);
         let p = self
-            .participants
-            .get_mut(&subscriber)
+            .participant_mut(subscriber)
             .ok_or(Error::UnknownParticipant(subscriber))?;
         p.display.insert(publisher, (width, height));
         self.next_evaluation = self.now;
@@ -43,8 +42,7 @@ impl Room {
     ) -> Result<(), Error> {
         self.advance(now);
         let p = self
-            .participants
-            .get_mut(&subscriber)
+            .participant_mut(subscriber)
             .ok_or(Error::UnknownParticipant(subscriber))?;
         p.audio_only.requested = audio_only;
         self.next_evaluation = self.now;
@@ -66,8 +64,7 @@ impl Room {
         muted: bool,
     ) -> Result<(), Error> {
         let p = self
-            .participants
-            .get_mut(&participant)
+            .participant_mut(participant)
             .ok_or(Error::UnknownParticipant(participant))?;
         match kind {
             MediaKind::Audio => p.muted_audio = muted,
@@ -101,6 +98,7 @@ impl Room {
     /// wait for the keyframes the next evaluation asks for.
     fn restart_video(&mut self, participant: ParticipantId) {
         for (id, p) in self.participants.iter_mut() {
+            p.wake = None;
             for out in p.tracks_out.iter_mut() {
                 if out.kind == MediaKind::Video
                     && (*id == participant || out.source.origin == participant)

@@ -39,6 +39,16 @@ pub(crate) enum Polled {
     Failed,
 }
 
+/// Video packets kept per outgoing stream, for the pacer and for retransmission on NACK.
+/// str0m's default (1,000, within 3 s) holds about 3 s of a 1.5 Mbit/s stream, some
+/// 600 KiB per stream and the largest part of a participant's memory; 256 still holds
+/// about 1.5 s of it (NACKs come within a few round trips) and several keyframes.
+const SEND_BUFFER_VIDEO: usize = 256;
+
+/// How long video may wait in the pacer for one subscriber before pictures are skipped
+/// (see `write_media`).
+const MAX_VIDEO_QUEUE_DELAY: Duration = Duration::from_millis(500);
+
 pub(crate) struct Participant {
     /// Who this is.
     id: ParticipantId,
@@ -78,6 +88,10 @@ pub(crate) struct Participant {
     pending: Option<SdpPendingOffer>,
     /// An offer made outside `poll` (a publisher left), to hand out on the next poll.
     queued_offer: Option<String>,
+    /// When str0m next needs the time, as its last poll said; `None` once anything may have
+    /// changed it. The room polls only participants without one and wakes only those whose
+    /// time has come: per datagram, the work is for the two ends it concerns, not the room.
+    pub(crate) wake: Option<Instant>,
     /// Test hook: make the next poll panic, to prove a panic only ends this participant.
     #[cfg(test)]
     pub(crate) panic_on_poll: bool,
@@ -104,6 +118,7 @@ impl Participant {
             .set_ice_lite(true)
             .enable_bwe(bwe)
             .set_stats_interval(Some(policy.quality_interval))
+            .set_send_buffer_video(SEND_BUFFER_VIDEO)
             .build(now);
         // str0m probes as soon as DTLS is up, before the room has chosen anything to send,
         // and caps its probes at twice the desired bitrate (50 kbit/s until set): unset, its
@@ -153,6 +168,7 @@ impl Participant {
             muted_video: false,
             pending: None,
             queued_offer: None,
+            wake: None,
             #[cfg(test)]
             panic_on_poll: false,
         };
@@ -423,7 +439,7 @@ impl Participant {
 
     /// Writes a publisher's frame to the matching outgoing track, if negotiated.
     /// Returns whether it was written.
-    pub fn write_media(&mut self, origin: ParticipantId, data: &MediaData) -> bool {
+    pub fn write_media(&mut self, now: Instant, origin: ParticipantId, data: &MediaData) -> bool {
         if !self.connected {
             return false;
         }
@@ -445,6 +461,22 @@ impl Participant {
         let Some(time) = time else {
             return false;
         };
+        // A link carrying less than it is sent (the pacer's queue for it grows) skips
+        // pictures until the next keyframe rather than queue them: queued video would only
+        // grow, in memory and in delay, and be stale by the time it went.
+        if out.kind == MediaKind::Video {
+            let waiting_since = self
+                .rtc
+                .direct_api()
+                .stream_tx_by_mid(mid, None)
+                .and_then(|s| s.queue_info().and_then(|q| q.first_unsent()));
+            if waiting_since
+                .is_some_and(|t| now.saturating_duration_since(t) > MAX_VIDEO_QUEUE_DELAY)
+            {
+                out.switch.restart();
+                return false;
+            }
+        }
         let Some(writer) = self.rtc.writer(mid) else {
             return false;
         };

@@ -197,10 +197,16 @@ impl Room {
         }
     }
 
-    /// Advances time for every participant.
+    /// Advances time for every participant whose time has come.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance(now);
-        let ids: Vec<ParticipantId> = self.participants.keys().copied().collect();
+        let due = |p: &Participant| p.wake.is_none_or(|at| at <= now);
+        let ids: Vec<ParticipantId> = self
+            .participants
+            .iter()
+            .filter(|(_, p)| due(p))
+            .map(|(id, _)| *id)
+            .collect();
         for id in ids {
             if let Some(Err(e)) = self.with(id, |p| p.handle_input(Input::Timeout(now))) {
                 tracing::warn!(participant = %id, error = %e, "timeout handling failed");
@@ -244,18 +250,28 @@ impl Room {
         self.participants.keys().copied()
     }
 
-    /// Polls every participant until it has nothing but a timeout; returns the earliest.
+    /// Polls every participant that may have changed until it has nothing but a timeout;
+    /// returns the earliest timeout of all.
     fn drain_participants(&mut self) -> Instant {
         let mut next = self.now + IDLE_TIMEOUT;
-        let ids: Vec<ParticipantId> = self.participants.keys().copied().collect();
+        let mut changed = Vec::new();
+        for (id, p) in &self.participants {
+            match p.wake {
+                Some(at) => next = next.min(at),
+                None => changed.push(*id),
+            }
+        }
         let now = self.now;
-        for id in ids {
+        for id in changed {
             loop {
                 let Some(polled) = self.with(id, |p| p.poll(now)) else {
                     break;
                 };
                 match polled {
                     Polled::Timeout(t) => {
+                        if let Some(p) = self.participants.get_mut(&id) {
+                            p.wake = Some(t);
+                        }
                         next = next.min(t);
                         break;
                     }
@@ -327,8 +343,9 @@ impl Room {
                 }
                 let mut subscribers = self.others(origin);
                 subscribers.retain(|id| !self.apart.contains(id));
+                let now = self.now;
                 for id in subscribers {
-                    if self.with(id, |p| p.write_media(origin, &data)) == Some(true) {
+                    if self.with(id, |p| p.write_media(now, origin, &data)) == Some(true) {
                         self.stats.forwarded_frames += 1;
                         for participant in self.flowing.forwarded(origin, id) {
                             let event = RoomEvent::MediaFlowing { participant };
@@ -378,7 +395,7 @@ impl Room {
         id: ParticipantId,
         f: impl FnOnce(&mut Participant) -> R,
     ) -> Option<R> {
-        let participant = self.participants.get_mut(&id)?;
+        let participant = self.participant_mut(id)?;
         match catch_unwind(AssertUnwindSafe(|| f(participant))) {
             Ok(r) => Some(r),
             Err(_) => {
@@ -388,6 +405,13 @@ impl Room {
                 None
             }
         }
+    }
+
+    /// A participant to change: it is polled again at the next drain.
+    pub(crate) fn participant_mut(&mut self, id: ParticipantId) -> Option<&mut Participant> {
+        let participant = self.participants.get_mut(&id)?;
+        participant.wake = None;
+        Some(participant)
     }
 
     fn remove_with(&mut self, id: ParticipantId, reason: LeaveReason) -> bool {

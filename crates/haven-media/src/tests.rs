@@ -97,10 +97,7 @@ fn a_panic_inside_one_participant_removes_only_that_participant() {
         .expect("join accepted");
     drain(&mut room);
 
-    room.participants
-        .get_mut(&p1)
-        .expect("p1 joined")
-        .panic_on_poll = true;
+    room.participant_mut(p1).expect("p1 joined").panic_on_poll = true;
     room.handle_timeout(now + Duration::from_millis(10));
     let events = drain(&mut room);
 
