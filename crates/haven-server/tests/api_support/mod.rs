@@ -114,6 +114,15 @@ impl Api {
         assert!(problems.is_empty(), "{name}: {problems:?}\n{body:#}");
     }
 
+    /// Whether `body` is valid against the document's schema `name`.
+    pub fn valid(&self, name: &str, body: &Value) -> bool {
+        let mut schema = self.document.clone();
+        schema["$ref"] = json!(format!("#/components/schemas/{name}"));
+        jsonschema::validator_for(&schema)
+            .expect("the document's schemas compile")
+            .is_valid(body)
+    }
+
     pub async fn create(&self, body: &Value) -> (StatusCode, Value) {
         self.call("POST", "/api/v1/consultations", Some(&self.key), Some(body))
             .await
