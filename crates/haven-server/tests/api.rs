@@ -275,3 +275,68 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
         assert!(jsonschema::validator_for(&schema).is_ok(), "{name}");
     }
 }
+
+/// A booking system generating requests from the document gets bookings through: what
+/// the document allows of these rules, Haven books, and what Haven refuses, the document
+/// already rules out.
+#[tokio::test]
+async fn the_booking_schema_states_the_rules_haven_enforces() {
+    let api = Api::start().await;
+    let mut refused = Vec::new();
+    let mut change = |what: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut body = api.booking();
+        edit(&mut body);
+        refused.push((what.to_owned(), body));
+    };
+    change("no patient for one to one", &|b| {
+        b.as_object_mut().unwrap().remove("patient");
+    });
+    change("a patient for a group", &|b| b["kind"] = json!("group"));
+    change("a group without attendees or host", &|b| {
+        b["kind"] = json!("group");
+        b["patient"] = json!(null);
+    });
+    change("attendees for one to one", &|b| {
+        b["attendees"] = json!([b["patient"].clone()]);
+    });
+    change("a blank name", &|b| b["patient"]["name"] = json!("   "));
+    change("a control character in the name", &|b| {
+        b["patient"]["name"] = json!("Sam\u{0}Patient")
+    });
+    change("a landline", &|b| {
+        b["patient"]["mobile"] = json!("0113 496 0000")
+    });
+    change("text message without a mobile", &|b| {
+        b["patient"]["mobile"] = json!("");
+    });
+    change("email without an address", &|b| {
+        b["patient"]["preferred_contact"] = json!("email");
+    });
+    change("a short NHS number", &|b| {
+        b["patient"]["nhs_number"] = json!("943 476")
+    });
+    for (what, body) in &refused {
+        assert!(
+            !api.valid("NewConsultation", body),
+            "the document allows {what}"
+        );
+        let (status, answer) = api.create(body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {answer:#}"
+        );
+    }
+    let mut meeting = api.booking();
+    meeting["kind"] = json!("colleague_meeting");
+    meeting["patient"] = json!(null);
+    let mut by_email = api.booking();
+    by_email["patient"]["preferred_contact"] = json!("email");
+    by_email["patient"]["email"] = json!("sam@example.org");
+    by_email["patient"]["mobile"] = json!(null);
+    for body in [api.booking(), meeting, by_email] {
+        assert!(api.valid("NewConsultation", &body), "{body:#}");
+        let (status, answer) = api.create(&body).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer:#}");
+    }
+}

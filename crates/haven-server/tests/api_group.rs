@@ -51,7 +51,9 @@ async fn a_group_is_booked_with_its_hosts_and_a_link_per_attendee() {
     let clinician = host(&api).await;
     let mut people: Vec<Value> = (0..3).map(attendee).collect();
     people[0]["nhs_number"] = json!("943 476 5919");
-    let (status, body) = api.create(&group(&api, &clinician, people)).await;
+    let booking = group(&api, &clinician, people);
+    api.conforms("NewConsultation", &booking);
+    let (status, body) = api.create(&booking).await;
     assert_eq!(status, StatusCode::CREATED, "{body:#}");
     api.conforms("Consultation", &body);
     assert_eq!(body["kind"], "group");

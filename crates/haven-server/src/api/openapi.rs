@@ -116,26 +116,68 @@ pub fn document() -> Value {
     })
 }
 
+/// Characters a name must not hold: controls other than whitespace (which is collapsed)
+/// and text-direction overrides.
+const NAME_REFUSED: &str =
+    r"\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u202a-\u202e\u2066-\u2069";
+
 /// A person to book: the patient of a consultation (with `child_attendance`) or a group
-/// attendee (16 or over, so without).
+/// attendee (16 or over, so without). Blank strings count as not given.
 fn new_person(patient: bool) -> Value {
+    let name_pattern = format!("^[^{NAME_REFUSED}]*[^\\s{NAME_REFUSED}][^{NAME_REFUSED}]*$");
     let mut person = json!({
         "type": "object",
         "additionalProperties": false,
         "required": ["name", "date_of_birth", "preferred_contact"],
         "properties": {
-            "name": { "type": "string" },
-            "date_of_birth": { "type": "string", "format": "date" },
-            "nhs_number": { "type": ["string", "null"], "description": "Ten digits with a valid check digit; spaces allowed." },
-            "mobile": { "type": ["string", "null"], "description": "A UK mobile number." },
-            "email": { "type": ["string", "null"] },
+            "name": { "type": "string", "minLength": 1, "maxLength": 100, "pattern": name_pattern, "description": "Up to 100 characters once runs of spaces are collapsed; no control characters." },
+            "date_of_birth": { "type": "string", "format": "date", "description": "In the past and within the last 130 years." },
+            "nhs_number": { "type": ["string", "null"], "pattern": r"^\s*$|^\s*[ -]*(?:[0-9][ -]*){10}\s*$", "description": "Ten digits with a valid check digit; spaces allowed." },
+            "mobile": { "type": ["string", "null"], "pattern": MOBILE_PATTERN, "description": "A UK mobile number." },
+            "email": { "type": ["string", "null"], "format": "email" },
             "preferred_contact": { "$ref": "#/components/schemas/Contact" }
-        }
+        },
+        // An invitation needs the address it goes to.
+        "allOf": [contact_needs("sms", "mobile"), contact_needs("email", "email")]
     });
     if patient {
         person["properties"]["child_attendance"] = json!({ "oneOf": [{ "$ref": "#/components/schemas/ChildAttendance" }, { "type": "null" }], "description": "Required when the patient is under 16 on the day." });
     }
     person
+}
+
+/// A UK mobile number as written in the UK (07…) or internationally (+44 7…); blank
+/// means none. Haven also reads other spacings and punctuation.
+const MOBILE_PATTERN: &str = r"^\s*$|^(?:\+44 ?|0)7(?:[1-57-9][0-9]{2}|624) ?[0-9]{6}$";
+
+/// When `preferred_contact` is `contact`, `field` must be given (not blank).
+fn contact_needs(contact: &str, field: &str) -> Value {
+    json!({
+        "if": { "properties": { "preferred_contact": { "const": contact } }, "required": ["preferred_contact"] },
+        "then": { "required": [field], "properties": { field: { "type": "string", "pattern": r"\S" } } }
+    })
+}
+
+/// What each kind of consultation needs: a patient for one to one and with a carer; none
+/// for a colleague meeting or a group; a group has its host and 1 to 30 attendees, and
+/// only a group has attendees or co-hosts.
+fn kind_rules() -> Value {
+    let when = |kinds: &[&str]| json!({ "properties": { "kind": { "enum": kinds } }, "required": ["kind"] });
+    let none = json!({ "maxItems": 0 });
+    json!([
+        {
+            "if": when(&["one_to_one", "with_carer"]),
+            "then": { "required": ["patient"], "properties": { "patient": { "type": "object" }, "attendees": none, "cohost_ids": none } }
+        },
+        {
+            "if": when(&["colleague_meeting"]),
+            "then": { "properties": { "patient": { "type": "null" }, "attendees": none, "cohost_ids": none } }
+        },
+        {
+            "if": when(&["group"]),
+            "then": { "required": ["clinician_id", "attendees"], "properties": { "clinician_id": { "type": "string" }, "patient": { "type": "null" }, "attendees": { "minItems": 1 } } }
+        }
+    ])
 }
 
 fn schemas() -> Value {
@@ -147,13 +189,14 @@ fn schemas() -> Value {
             "properties": {
                 "clinic_id": { "type": "string", "pattern": ID_PATTERN, "description": "One of your organisation's clinics (`haven admin clinic list` prints their ids)." },
                 "clinician_id": { "type": ["string", "null"], "pattern": ID_PATTERN },
-                "starts_at": { "type": "string", "format": "date-time", "description": "RFC 3339." },
+                "starts_at": { "type": "string", "format": "date-time", "description": "RFC 3339; not more than 15 minutes in the past." },
                 "kind": { "$ref": "#/components/schemas/Kind" },
-                "patient": { "$ref": "#/components/schemas/NewPatient", "description": "Required unless kind is colleague_meeting or group, which have none." },
+                "patient": { "oneOf": [{ "$ref": "#/components/schemas/NewPatient" }, { "type": "null" }], "description": "Required unless kind is colleague_meeting or group, which have none." },
                 "attendees": { "type": "array", "maxItems": 30, "items": { "$ref": "#/components/schemas/NewAttendee" }, "description": "A group's attendees, 1 to 30, each 16 or over, no mobile number or email address twice. Only for kind group." },
                 "cohost_ids": { "type": "array", "items": { "type": "string", "pattern": ID_PATTERN }, "description": "A group's co-hosts besides clinician_id (required for a group): clinicians of the clinic, at most 5 hosts in all." },
                 "send_invitations": { "type": "boolean", "default": true, "description": "Whether Haven sends each invitation (by the preferred contact) or the caller delivers the join links." }
-            }
+            },
+            "allOf": kind_rules()
         },
         "NewPatient": new_person(true),
         "NewAttendee": new_person(false),

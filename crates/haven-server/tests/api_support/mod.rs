@@ -102,16 +102,26 @@ impl Api {
         (status, body)
     }
 
-    /// Fails unless `body` matches the document's schema `name`.
-    pub fn conforms(&self, name: &str, body: &Value) {
+    /// The document's schema `name`, ready to check bodies against.
+    fn schema(&self, name: &str) -> jsonschema::Validator {
         let mut schema = self.document.clone();
         schema["$ref"] = json!(format!("#/components/schemas/{name}"));
-        let validator = jsonschema::validator_for(&schema).expect("the document's schemas compile");
-        let problems: Vec<String> = validator
+        jsonschema::validator_for(&schema).expect("the document's schemas compile")
+    }
+
+    /// Fails unless `body` matches the document's schema `name`.
+    pub fn conforms(&self, name: &str, body: &Value) {
+        let problems: Vec<String> = self
+            .schema(name)
             .iter_errors(body)
             .map(|e| format!("{e} at {}", e.instance_path()))
             .collect();
         assert!(problems.is_empty(), "{name}: {problems:?}\n{body:#}");
+    }
+
+    /// Whether `body` is valid against the document's schema `name`.
+    pub fn valid(&self, name: &str, body: &Value) -> bool {
+        self.schema(name).is_valid(body)
     }
 
     pub async fn create(&self, body: &Value) -> (StatusCode, Value) {
