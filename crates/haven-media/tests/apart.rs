@@ -91,7 +91,8 @@ fn admission_asks_both_sides_for_a_keyframe_at_once() {
     sim.room
         .set_apart(patient, false)
         .expect("a known participant");
-    sim.step();
+    // The room's next round (the server's room task runs it at once).
+    sim.run_for(TICK);
     for publisher in [clinician, patient] {
         let asked = sim.events.iter().any(|(t, e)| {
             *t >= admitted
