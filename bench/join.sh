@@ -64,11 +64,11 @@ node -e '
 	};
 	const rows = [
 		["precallReadyMs", "pre-call check ready (pages loading + start to ready)"],
-		["linkPageMs", "  the link’s page loading"],
+		["linkPageMs", "  the page of the link loading"],
 		["checkPageMs", "  the check page loading"],
 		["startToPreviewMs", "  start to camera preview"],
 		["startToVerdictMs", "  start to the verdict “Connected over …”"],
-		["admitToPatientStageMs", "admit to the patient’s page admitted"],
+		["admitToPatientStageMs", "admit to the patient page told it is admitted"],
 		["admitToPatientReceivedMs", "admit to first frame received, patient"],
 		["admitToPatientFrameMs", "admit to first frame shown, patient"],
 		["admitToClinicianReceivedMs", "admit to first frame received, clinician"],
