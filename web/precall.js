@@ -149,6 +149,11 @@ function watchConnection() {
   const started = Date.now();
   /** @type {number[]} */
   const samples = [];
+  // Said as soon as the connection is up, not at the first sample a second later: the
+  // patient is waiting for it. Later reconnections are the call's to report.
+  callModule.current?.on('state', ({ state }) => {
+    if (state === 'connected' && !samples.length) void connection();
+  });
   const timer = setInterval(() => {
     void connection().then((kbps) => {
       if (kbps === null) {

@@ -6,7 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::net::Way;
-use common::{Sim, seed};
+use common::{Sim, TICK, seed};
+use haven_media::RoomEvent;
 
 const LOSS: f64 = 0.05;
 const CONNECT_WITHIN: Duration = Duration::from_secs(10);
@@ -69,4 +70,39 @@ fn a_waiting_participant_is_sent_no_media_and_no_padding_and_gets_video_once_adm
         to_clinician.video > 30 && to_clinician.audio > 50,
         "{to_clinician:?}"
     );
+}
+
+/// Admission is where a patient waits on a picture: both publishers are asked for a
+/// keyframe the moment the room brings the patient in, not at a later evaluation, so the
+/// first frame each side decodes is the next one its camera encodes.
+#[test]
+fn admission_asks_both_sides_for_a_keyframe_at_once() {
+    let mut sim = Sim::new(seed(11), 0.0);
+    let clinician = sim.join_simulcast(1);
+    let patient = sim.join(2);
+    sim.room
+        .set_apart(patient, true)
+        .expect("a known participant");
+    sim.run_until_connected(CONNECT_WITHIN);
+    // Long enough for any keyframe request of the joins to be out of the way.
+    sim.run_for(Duration::from_secs(2));
+
+    let admitted = sim.now;
+    sim.room
+        .set_apart(patient, false)
+        .expect("a known participant");
+    // The room's next round (the server's room task runs it at once).
+    sim.run_for(TICK);
+    for publisher in [clinician, patient] {
+        let asked = sim.events.iter().any(|(t, e)| {
+            *t >= admitted
+                && *t <= admitted + TICK
+                && *e == RoomEvent::KeyframeRequested { publisher }
+        });
+        assert!(
+            asked,
+            "{publisher} was not asked for a keyframe on admission: {:?}",
+            sim.event_summary()
+        );
+    }
 }
