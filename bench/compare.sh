@@ -11,7 +11,7 @@
 # p99), with Haven / Janus ratios and the floor (haven-floor: receive, SRTP-decrypt,
 # SRTP-encrypt, send). Writes bench/results/latest.md and bench/results/latest.json.
 #
-#   bench/compare.sh                       all loads, 2 rounds, 20 s windows (about 25 min)
+#   bench/compare.sh                       all loads, 2 rounds, 20 s windows (about 15 min)
 #   BENCH_DURATION=10s BENCH_ROUNDS=1 …    shorter
 #   BENCH_CALLS="10 50"                    other numbers of one-to-one calls
 #   BENCH_ROOMS="10 20"                    other all-video room sizes ("" for none)
