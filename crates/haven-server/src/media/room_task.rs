@@ -23,7 +23,7 @@ use super::{MediaError, RoomId, Shared, tcp};
 const COMMAND_QUEUE: usize = 64;
 /// Datagrams queued per room: 150 ms of a 20-person room with all video on, 1.5 s of a
 /// one-to-one call. A room further behind than that drops rather than queues: late
-/// media is no use to anyone, and the queue is most of the memory a slow room holds.
+/// media is no use to anyone, and a long queue of it is memory held for nothing.
 const INBOX_QUEUE: usize = 512;
 /// Events queued for the room's owner; beyond this they are dropped and counted.
 const EVENT_QUEUE: usize = 256;
@@ -83,8 +83,7 @@ struct RoomTask {
 impl RoomTask {
     async fn run(mut self) {
         // One timer for the room's life, moved only when the deadline moves: most datagrams
-        // leave it where it was, and registering a fresh timer per datagram costs more than
-        // forwarding it.
+        // leave it where it was, and a fresh timer per datagram is work for nothing.
         let timer = tokio::time::sleep(std::time::Duration::ZERO);
         tokio::pin!(timer);
         let mut armed = None;
