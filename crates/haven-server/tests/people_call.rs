@@ -132,6 +132,20 @@ async fn a_removed_person_is_dropped_at_once_and_their_link_and_socket_are_refus
         "{}",
         audit[0].detail
     );
+    let page = c.clinician.get(&c.path("")).await;
+    assert!(page.contains("Removed: Carol Carer"), "{}", page.body);
+    assert!(
+        !page.contains("Put Carol Carer on hold"),
+        "no hold, resume or back to waiting for someone removed: {}",
+        page.body
+    );
+    assert!(
+        page.contains("Open the call"),
+        "the call goes on: {}",
+        page.body
+    );
+    let invitations = page.body.matches("Send the invitation again").count();
+    assert_eq!(invitations, 1, "only the patient's link can be sent again");
     let resend = c.press(&format!("/attendees/{carer}/resend"), &[]).await;
     assert_eq!(resend.status, 400, "no new link for a removed person");
     let twice = c.press(&format!("/attendees/{carer}/remove"), &[]).await;

@@ -358,6 +358,15 @@ async fn show(
     let group = crate::pages::group_host::view(&state, &who, &c).await?;
     let record = crate::pages::notes::record_section(&state, &who, &c, &people).await?;
     let register = crate::pages::people::section(&state, &who, &c, &people).await?;
+    // Someone removed is gone for good: no new link, and nothing to put on hold, resume
+    // or send back.
+    let removed = state.store.removals(org, &id).await?;
+    let is_removed = |a: &AttendeeId| removed.iter().any(|r| r.attendee == *a);
+    let present: Vec<_> = people
+        .iter()
+        .filter(|a| !is_removed(&a.id))
+        .cloned()
+        .collect();
     Ok(layout(
         "Consultation",
         Some(&who),
@@ -396,7 +405,7 @@ async fn show(
                     @if *code != haven_domain::identity_code::CodeStatus::NotRequired {
                         p class="code-status" { "One-time code: " (crate::ops::identity_code::describe(*code)) }
                     }
-                    @if !c.status.is_final() && a.user_id.is_none() {
+                    @if !c.status.is_final() && a.user_id.is_none() && !is_removed(&a.id) {
                         form method="post" action={ "/consultations/" (c.id) "/attendees/" (a.id) "/resend" } {
                             (csrf_field(&who.csrf))
                             button type="submit" class="secondary" { "Send the invitation again" }
@@ -407,7 +416,7 @@ async fn show(
             @if let Some(g) = &group {
                 (crate::pages::group_host::section(&who, &c, g))
             } @else {
-                (crate::pages::admit::live_section(&state, &who, &c, &people))
+                (crate::pages::admit::live_section(&state, &who, &c, &present))
             }
             (register)
             (crate::pages::admit::outcome_section(&who, &c))
