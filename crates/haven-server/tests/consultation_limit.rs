@@ -115,15 +115,7 @@ async fn a_consultation_past_its_limit_is_warned_then_ended_for_everyone() {
         .await;
     let org = admin.org.clone();
     let (id, token) = book_one(&app, &org).await;
-    let doctor = app
-        .add_user(
-            &org,
-            "doc@example.org",
-            "Dana Doctor",
-            &[Role::Clinician],
-            PASSWORD,
-        )
-        .await;
+    let doctor = app.add_doctor(&org).await;
     let doctor_browser = app.browser();
     app.sign_in(&doctor_browser, &doctor.email, &doctor.password)
         .await

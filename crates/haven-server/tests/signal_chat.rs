@@ -42,15 +42,7 @@ async fn call_with(chat_retained: bool, file_sharing_allowed: bool) -> Call {
         .await
         .unwrap();
     let clinic = app.create_clinic(&org, "Physiotherapy").await;
-    let doctor = app
-        .add_user(
-            &org,
-            "doc@example.org",
-            "Dana Doctor",
-            &[Role::Clinician],
-            PASSWORD,
-        )
-        .await;
+    let doctor = app.add_doctor(&org).await;
     let day = (app.now() + Span::hours(1)).date();
     let done = app
         .book(&org, &Appointment::new(&clinic, day, "23:59"))

@@ -2,7 +2,7 @@
 //! operation the pages and the API use, with its join links and no invitation sent.
 
 use haven_domain::time::Date;
-use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, Role, UserId};
+use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, UserId};
 use haven_server::ops::booking::{Birth, Booked, BookingInput, Then, When, book};
 use haven_server::ops::group::GroupInput;
 
@@ -119,15 +119,7 @@ pub async fn consult() -> Consult {
     let app = super::spawn_app().await;
     let org = app.create_org("Riverside Health").await;
     let clinic = app.create_clinic(&org, "Physiotherapy").await;
-    let doctor = app
-        .add_user(
-            &org,
-            "doc@example.org",
-            "Dana Doctor",
-            &[Role::Clinician],
-            PASSWORD,
-        )
-        .await;
+    let doctor = app.add_doctor(&org).await;
     let clinician = app.browser();
     app.sign_in(&clinician, &doctor.email, &doctor.password)
         .await

@@ -187,6 +187,19 @@ impl TestApp {
             .expect("creating an organisation works")
     }
 
+    /// Dana Doctor, a clinician of `org` (doc@example.org, [`booking::PASSWORD`]): the clinician
+    /// most tests book for.
+    pub async fn add_doctor(&self, org: &OrgId) -> Account {
+        self.add_user(
+            org,
+            "doc@example.org",
+            "Dana Doctor",
+            &[Role::Clinician],
+            booking::PASSWORD,
+        )
+        .await
+    }
+
     /// Adds a user directly, with a password they need not change.
     pub async fn add_user(
         &self,

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use haven_domain::consultation::Event;
-use haven_domain::{ClinicId, ConsultationId, OrgId, Role};
+use haven_domain::{ClinicId, ConsultationId, OrgId};
 use haven_server::record::BearerToken;
 use haven_server::record::worker::{DeliveryWorker, StepReport};
 use haven_server::{Config, FhirEndpoint};
@@ -145,15 +145,7 @@ pub async fn consultation(end: bool) -> Ended {
     let app = common::spawn_app_with(with_receiver(&receiver)).await;
     let org = app.create_org("Riverside Health").await;
     let clinic = app.create_clinic(&org, "Physiotherapy").await;
-    let doctor = app
-        .add_user(
-            &org,
-            "doc@example.org",
-            "Dana Doctor",
-            &[Role::Clinician],
-            PASSWORD,
-        )
-        .await;
+    let doctor = app.add_doctor(&org).await;
     haven_server::ops::orgs::set_membership(
         &app.state,
         &app.system(),
