@@ -89,7 +89,12 @@ impl RoomTask {
         let mut armed = None;
         loop {
             let deadline = self.drain().await;
-            if armed != Some(deadline) {
+            // str0m often asks to be called again at once: its pacer releases one packet per
+            // timeout. A timer would round each of those up to the runtime's next clock tick
+            // (a millisecond), which capped what one subscriber could be sent at about a
+            // thousand packets a second, far less than a room's video.
+            let due = deadline <= Instant::now();
+            if !due && armed != Some(deadline) {
                 armed = Some(deadline);
                 timer.as_mut().reset(deadline.into());
             }
@@ -105,7 +110,12 @@ impl RoomTask {
                     None => break,
                 },
                 Some(incoming) = self.inbox.recv() => self.receive(incoming),
-                () = &mut timer => {
+                () = &mut timer, if !due => {
+                    self.room.handle_timeout(Instant::now());
+                }
+                // Counts against the task's share of the runtime, so a room that is always
+                // due still lets other rooms run.
+                () = tokio::task::consume_budget(), if due => {
                     self.room.handle_timeout(Instant::now());
                 }
             }
