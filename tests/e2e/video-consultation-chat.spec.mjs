@@ -2,14 +2,17 @@
 // chat by keyboard; a message with a web address reaches the other side as plain text,
 // with no link element and with the phishing warning beside it; markup is shown as typed,
 // never rendered; the clinician saves the chat to the record and both sides see that it is
-// kept. The chat is checked with axe (open, with messages) and for sideways scrolling.
+// kept. Without the organisation's leave to share files there is no file control and no
+// key, and the server refuses a file sent all the same. The chat is checked with axe
+// (open, with messages) and for sideways scrolling.
 //
 // Sorts after journey.spec.mjs on purpose (see video-consultation.spec.mjs).
 import { expect, test } from './lib/fixtures.mjs';
 import { formatAxe, formatOverflow } from './lib/checks.mjs';
 import {
-  book, checkPage, completeChecklist, enterDetails, invitationLink, newFindings, patientPage, setUpPractice, startCheck, waitingEntry, watch,
+  book, checkPage, completeChecklist, enterDetails, invitationLink, newFindings, patientPage, setUpPractice, socketsOf, startCheck, waitingEntry, watch,
 } from './lib/consultation.mjs';
+import { postFile } from './lib/files.mjs';
 
 const PRACTICE = {
   org: 'Brookside Surgery',
@@ -62,6 +65,17 @@ test.describe('chat in a consultation', () => {
       await expect(page.locator('#chat-file')).toHaveCount(0);
     }
     await expect(patient.getByRole('button', { name: 'Save this chat to the record' })).toHaveCount(0);
+    // Nor a key for files, so the server refuses a file sent from the page all the same.
+    for (const page of [clinician, patient]) {
+      expect(socketsOf(page).flatMap((s) => s.received).filter((m) => m.type === 'chat_files')).toEqual([]);
+    }
+    const pdf = Buffer.from('%PDF-1.7\n%%EOF\n').toString('base64');
+    for (const key of [null, 'A'.repeat(43)]) {
+      expect(await patient.evaluate(postFile, { key, name: 'letter.pdf', base64: pdf })).toEqual({
+        status: 401,
+        body: { code: 'unauthenticated', message: 'this needs the file key of someone in the call (Authorization: Bearer)' },
+      });
+    }
 
     // The clinician types and sends by keyboard: Enter sends.
     const box = clinician.getByRole('textbox', { name: 'Message' });
