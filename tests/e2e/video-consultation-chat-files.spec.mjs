@@ -10,10 +10,8 @@
 // Sorts after journey.spec.mjs on purpose (see video-consultation.spec.mjs).
 import { expect, test } from './lib/fixtures.mjs';
 import { formatAxe, formatOverflow } from './lib/checks.mjs';
-import {
-  book, checkPage, completeChecklist, enterDetails, invitationLink, newFindings, patientPage, setUpPractice, socketsOf, startCheck, waitingEntry, watch,
-} from './lib/consultation.mjs';
-import { postFile } from './lib/files.mjs';
+import { checkPage, newFindings } from './lib/consultation.mjs';
+import { fileKeysOf, intoCall, postFile } from './lib/chat.mjs';
 
 const PRACTICE = {
   org: 'Millbrook Health Centre',
@@ -32,12 +30,6 @@ const PICTURE = {
 /** A page of script saved as text: neither a PDF nor a picture, whatever its name says. */
 const SCRIPT = { name: 'results.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html><script>alert(1)</script></html>') };
 
-/** The chat_files key the server sent a watched page, or null. */
-function fileKeyOf(page) {
-  const sent = socketsOf(page).flatMap((s) => s.received).filter((m) => m.type === 'chat_files');
-  return sent.length ? sent[sent.length - 1].key : null;
-}
-
 test.describe('files in the chat', () => {
   test.describe.configure({ mode: 'serial' });
 
@@ -54,24 +46,11 @@ test.describe('files in the chat', () => {
 
   test('the patient shares a picture, both see it by name, and the clinician downloads exactly the bytes sent', async ({ browser }) => {
     test.setTimeout(150_000);
-    clinician = watch(await setUpPractice(browser, PRACTICE), 'clinician', errors);
-    const consultation = await book(clinician, { clinic: PRACTICE.clinic, clinician: PRACTICE.clinician.name, patient: PATIENT });
-    const link = await invitationLink(consultation);
-
-    patient = await patientPage(browser, errors);
-    await patient.goto(link);
-    await enterDetails(patient, PATIENT);
-    await startCheck(patient);
     // Waiting: no chat, so no file control and no key yet.
-    await expect(patient.getByLabel('Share a file')).toBeHidden();
-    expect(fileKeyOf(patient), 'a key before admission').toBeNull();
-
-    await clinician.goto(`/consultations/${consultation}`);
-    await (await waitingEntry(clinician, consultation, PATIENT.name)).getByRole('link', { name: 'Check identity and admit' }).click();
-    await completeChecklist(clinician);
-    await clinician.getByRole('button', { name: 'Join the call' }).click();
-    await expect(clinician.locator('#call')).toHaveAttribute('data-state', 'joined');
-    await expect(patient.locator('#call')).toHaveAttribute('data-stage', 'admitted');
+    ({ clinician, patient } = await intoCall(browser, PRACTICE, PATIENT, errors, async (waiting) => {
+      await expect(waiting.getByLabel('Share a file')).toBeHidden();
+      expect(fileKeysOf(waiting), 'keys before admission').toEqual([]);
+    }));
 
     for (const page of [clinician, patient]) {
       await expect(page.getByLabel('Share a file')).toBeVisible();
@@ -115,7 +94,7 @@ test.describe('files in the chat', () => {
     await checkPage(found, patient, 'chat with a file (patient)', { phone: true });
     await checkPage(found, clinician, 'chat with a file (clinician)');
 
-    const key = fileKeyOf(patient);
+    const key = fileKeysOf(patient).at(-1);
     expect(key, 'the patient was given a key for files').toMatch(/^[A-Za-z0-9_-]{43}$/);
     await clinician.getByRole('button', { name: 'End consultation for everyone' }).click();
     await expect(patient.getByRole('heading', { name: 'Your consultation has ended. The connection is closed.' })).toBeVisible();
