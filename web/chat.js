@@ -142,7 +142,14 @@ export class ChatPanel {
 
   async upload() {
     const file = this.file?.files?.[0];
-    if (!file || !this.fileKey) return;
+    if (!this.fileKey) return;
+    if (!file) {
+      // Said beside the box: a button that silently does nothing leaves someone using a
+      // keyboard or a screen reader guessing.
+      this.error.textContent = 'Not shared: choose a file first.';
+      this.error.hidden = false;
+      return;
+    }
     this.error.hidden = true;
     const res = await fetch('/calls/files', {
       method: 'POST',

@@ -2,14 +2,15 @@
 // chat by keyboard; a message with a web address reaches the other side as plain text,
 // with no link element and with the phishing warning beside it; markup is shown as typed,
 // never rendered; the clinician saves the chat to the record and both sides see that it is
-// kept. The chat is checked with axe (open, with messages) and for sideways scrolling.
+// kept. Without the organisation's leave to share files there is no file control and no
+// key, and the server refuses a file sent all the same. The chat is checked with axe
+// (open, with messages) and for sideways scrolling.
 //
 // Sorts after journey.spec.mjs on purpose (see video-consultation.spec.mjs).
 import { expect, test } from './lib/fixtures.mjs';
 import { formatAxe, formatOverflow } from './lib/checks.mjs';
-import {
-  book, checkPage, completeChecklist, enterDetails, invitationLink, newFindings, patientPage, setUpPractice, startCheck, waitingEntry, watch,
-} from './lib/consultation.mjs';
+import { checkPage, newFindings } from './lib/consultation.mjs';
+import { fileKeysOf, intoCall, postFile } from './lib/chat.mjs';
 
 const PRACTICE = {
   org: 'Brookside Surgery',
@@ -37,24 +38,9 @@ test.describe('chat in a consultation', () => {
 
   test('a message with a web address reaches the other side as plain text with a warning, and the clinician keeps the chat', async ({ browser }) => {
     test.setTimeout(150_000);
-    clinician = watch(await setUpPractice(browser, PRACTICE), 'clinician', errors);
-    const consultation = await book(clinician, { clinic: PRACTICE.clinic, clinician: PRACTICE.clinician.name, patient: PATIENT });
-    const link = await invitationLink(consultation);
-
-    patient = await patientPage(browser, errors);
-    await patient.goto(link);
-    await enterDetails(patient, PATIENT);
-    await startCheck(patient);
     // Waiting: no chat at all.
-    await expect(patient.locator('#call')).toHaveAttribute('data-stage', 'waiting');
-    await expect(patient.getByRole('textbox', { name: 'Message' })).toBeHidden();
-
-    await clinician.goto(`/consultations/${consultation}`);
-    await (await waitingEntry(clinician, consultation, PATIENT.name)).getByRole('link', { name: 'Check identity and admit' }).click();
-    await completeChecklist(clinician);
-    await clinician.getByRole('button', { name: 'Join the call' }).click();
-    await expect(clinician.locator('#call')).toHaveAttribute('data-state', 'joined');
-    await expect(patient.locator('#call')).toHaveAttribute('data-stage', 'admitted');
+    ({ clinician, patient } = await intoCall(browser, PRACTICE, PATIENT, errors, (waiting) =>
+      expect(waiting.getByRole('textbox', { name: 'Message' })).toBeHidden()));
 
     // The notice is always there; no file control without the policy.
     for (const page of [clinician, patient]) {
@@ -62,6 +48,15 @@ test.describe('chat in a consultation', () => {
       await expect(page.locator('#chat-file')).toHaveCount(0);
     }
     await expect(patient.getByRole('button', { name: 'Save this chat to the record' })).toHaveCount(0);
+    // Nor a key for files, so the server refuses a file sent from the page all the same.
+    for (const page of [clinician, patient]) expect(fileKeysOf(page)).toEqual([]);
+    const pdf = Buffer.from('%PDF-1.7\n%%EOF\n').toString('base64');
+    for (const key of [null, 'A'.repeat(43)]) {
+      expect(await patient.evaluate(postFile, { key, name: 'letter.pdf', base64: pdf })).toEqual({
+        status: 401,
+        body: { code: 'unauthenticated', message: 'this needs the file key of someone in the call (Authorization: Bearer)' },
+      });
+    }
 
     // The clinician types and sends by keyboard: Enter sends.
     const box = clinician.getByRole('textbox', { name: 'Message' });

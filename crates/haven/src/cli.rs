@@ -300,8 +300,8 @@ pub enum OrgCommand {
 /// `haven admin user …`
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
-    /// Add a staff account; the password is read from standard input and must be changed at
-    /// first sign-in.
+    /// Add a staff account and print its id; the password is read from standard input and
+    /// must be changed at first sign-in.
     Add {
         /// The organisation's name.
         #[arg(long)]

@@ -172,7 +172,10 @@ async fn admin(store: &Store, public_url: &str, cmd: AdminCommand) -> Result<(),
                 must_change_password: true,
             };
             let id = accounts::add_user(store, &system(), &org.id, &new).await?;
-            println!("added user {id}; they must choose a new password at first sign-in");
+            // Only the id on standard output, so that a script can use it (a group
+            // booking through the API names its host clinician by id).
+            println!("{id}");
+            eprintln!("Added. They must choose a new password at first sign-in.");
         }
         AdminCommand::User(UserCommand::ResetPassword { email }) => {
             let user = find_user(store, &email).await?;
