@@ -41,9 +41,9 @@ pub(crate) enum Polled {
 
 /// Video packets kept per outgoing stream, for the pacer and for retransmission on NACK.
 /// str0m's default (1,000, within 3 s) holds about 3 s of a 1.5 Mbit/s stream, some
-/// 600 KiB for every video a participant receives; 256 still holds about 1.5 s of it
-/// (NACKs come within a few round trips) and several keyframes.
-const SEND_BUFFER_VIDEO: usize = 256;
+/// 600 KiB for every video a participant receives, most of a room's memory; 128 still holds
+/// about 0.8 s of it (NACKs come within a round trip or two) and a keyframe.
+const SEND_BUFFER_VIDEO: usize = 128;
 
 /// How long video may wait in the pacer for one subscriber before pictures are skipped
 /// (see `write_media`).
