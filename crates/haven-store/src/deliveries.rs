@@ -107,7 +107,9 @@ impl Store {
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<RecordDelivery>> {
-        let rows = self.due_rows(Queue::Deliveries, COLUMNS, now, limit).await?;
+        let rows = self
+            .due_rows(Queue::Deliveries, COLUMNS, now, limit)
+            .await?;
         rows.iter().map(delivery_from_row).collect()
     }
 
@@ -181,7 +183,8 @@ impl Tx {
             id: d.id.as_str(),
             attempts: d.attempts,
         };
-        self.claim_due(Queue::Deliveries, due, now, lease_until).await
+        self.claim_due(Queue::Deliveries, due, now, lease_until)
+            .await
     }
 
     /// Records the end of a delivery, or a failed try to be repeated at `retry_at`.

@@ -14,8 +14,8 @@ use super::{Context, new_id};
 use crate::Error;
 use crate::config::InviteSettings;
 use crate::invites::{self, JoinLink};
-pub(crate) use check::field;
 use check::check;
+pub(crate) use check::field;
 
 /// Under this age a patient's booking must say who attends with them.
 pub const CHILD_UNDER_YEARS: u32 = 16;
@@ -224,4 +224,3 @@ pub async fn cancel(
     tx.commit().await?;
     Ok(())
 }
-

@@ -218,7 +218,11 @@ impl Hub {
         self.list_of(&ids, viewer)
     }
 
-    pub(super) fn list_of(&self, ids: &[ParticipantId], viewer: ParticipantId) -> Vec<ParticipantInfo> {
+    pub(super) fn list_of(
+        &self,
+        ids: &[ParticipantId],
+        viewer: ParticipantId,
+    ) -> Vec<ParticipantInfo> {
         // In a group, hosts see full names and attendees only the names shown to the group.
         let full = self.members.get(&viewer).is_some_and(|m| m.host);
         self.members
