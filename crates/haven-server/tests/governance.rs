@@ -5,20 +5,15 @@
 mod common;
 
 use common::TestApp;
-use common::booking::Appointment;
 use haven_domain::consultation::{Event, JourneyStep};
 use haven_domain::time::Duration;
-use haven_domain::{Role, UkMonth, uk_time};
+use haven_domain::{Role, UkMonth};
 use haven_server::ops::retention;
 use reqwest::StatusCode;
 
 /// A consultation booked for tomorrow, admitted now (the first admission makes it held).
 async fn held(app: &TestApp, org: &haven_domain::OrgId) -> haven_domain::AttendeeId {
-    let clinic = app.create_clinic(org, "Physiotherapy").await;
-    let day = (uk_time::local(app.now()) + Duration::days(1)).date();
-    let done = app
-        .book(org, &Appointment::new(&clinic, day, "14:30"))
-        .await;
+    let done = app.book_tomorrow(org, "Physiotherapy").await;
     let mut tx = app.store.begin().await.unwrap();
     tx.transition(org, &done.id, Event::Arrive, app.now())
         .await
@@ -87,40 +82,11 @@ async fn admins_and_auditors_see_the_report_and_download_the_counts() {
         ("doc@riverside.example.org", Role::Clinician, false),
         ("desk@riverside.example.org", Role::Receptionist, false),
     ] {
-        let user = app
-            .add_user(
-                &admin.org,
-                email,
-                "Ann Example",
-                &[role],
-                "marble falcon prairie whistle",
-            )
+        let paths = ["/admin/governance", "/admin/governance/counts.csv"];
+        app.assert_role_reads(&admin.org, email, role, &paths, allowed)
             .await;
-        let browser = app.browser();
-        app.sign_in(&browser, &user.email, &user.password).await;
-        for path in ["/admin/governance", "/admin/governance/counts.csv"] {
-            let page = browser.get(path).await;
-            let expected = if allowed {
-                StatusCode::OK
-            } else {
-                StatusCode::FORBIDDEN
-            };
-            assert_eq!(page.status, expected, "{role:?} {path}: {}", page.body);
-        }
     }
-    let elsewhere = app.create_org("Hillside Practice").await;
-    app.set_mfa_required(&elsewhere, false).await;
-    let theirs = app
-        .add_user(
-            &elsewhere,
-            "admin@hillside.example.org",
-            "Bo Example",
-            &[Role::Admin],
-            "marble falcon prairie whistle",
-        )
-        .await;
-    let browser = app.browser();
-    app.sign_in(&browser, &theirs.email, &theirs.password).await;
+    let browser = app.admin_elsewhere("Hillside Practice").await;
     let csv = browser
         .get(&format!(
             "/admin/governance/counts.csv?from={month}&to={month}"

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::booking::Appointment;
 use common::{Browser, TestApp};
 use haven_domain::time::Duration;
 use haven_domain::{OrgId, Role, uk_time};
@@ -21,11 +20,8 @@ struct Booked {
 }
 
 async fn booked(app: &TestApp, org: &OrgId, clinic: &str) -> Booked {
-    let clinic = app.create_clinic(org, clinic).await;
+    let done = app.book_tomorrow(org, clinic).await;
     let day = (uk_time::local(app.now()) + Duration::days(1)).date();
-    let done = app
-        .book(org, &Appointment::new(&clinic, day, "14:30"))
-        .await;
     Booked {
         path: app.link_path(&done),
         id: done.id,
@@ -265,26 +261,10 @@ async fn admins_and_auditors_see_their_own_clinics_funnel_without_personal_data(
         ("ig@riverside.example.org", Role::IgAuditor, true),
         ("doc@riverside.example.org", Role::Clinician, false),
     ] {
-        let user = app
-            .add_user(
-                &admin.org,
-                email,
-                "Ann Example",
-                &[role],
-                "marble falcon prairie whistle",
-            )
+        let paths = ["/admin/journey", "/admin/journey.json"];
+        let browser = app
+            .assert_role_reads(&admin.org, email, role, &paths, allowed)
             .await;
-        let browser = app.browser();
-        app.sign_in(&browser, &user.email, &user.password).await;
-        for path in ["/admin/journey", "/admin/journey.json"] {
-            let page = browser.get(path).await;
-            let expected = if allowed {
-                StatusCode::OK
-            } else {
-                StatusCode::FORBIDDEN
-            };
-            assert_eq!(page.status, expected, "{role:?} {path}: {}", page.body);
-        }
         let home = browser.get("/").await;
         assert_eq!(
             home.contains("href=\"/admin/journey\""),
@@ -292,19 +272,7 @@ async fn admins_and_auditors_see_their_own_clinics_funnel_without_personal_data(
             "{role:?} navigation"
         );
     }
-    let elsewhere = app.create_org("Hillside Practice").await;
-    app.set_mfa_required(&elsewhere, false).await;
-    let theirs = app
-        .add_user(
-            &elsewhere,
-            "admin@hillside.example.org",
-            "Bo Example",
-            &[Role::Admin],
-            "marble falcon prairie whistle",
-        )
-        .await;
-    let browser = app.browser();
-    app.sign_in(&browser, &theirs.email, &theirs.password).await;
+    let browser = app.admin_elsewhere("Hillside Practice").await;
     let figures = json(&browser, &format!("/admin/journey.json?date={}", b.day)).await;
     assert_eq!(figures["clinics"], serde_json::json!([]));
     let page = browser.get(&format!("/admin/journey?date={}", b.day)).await;

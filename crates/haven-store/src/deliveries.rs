@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::consultations::required;
+use crate::lease::{Due, Queue};
 use crate::{Error, Result, Store, Tx, from_micros, to_micros};
 
 /// Where a bundle is; what the clinician sees on the consultation page.
@@ -106,14 +107,8 @@ impl Store {
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<RecordDelivery>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM record_deliveries WHERE status = 'queued' \
-             AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(to_micros(now))
-            .bind(limit)
-            .fetch_all(self.pool())
+        let rows = self
+            .due_rows(Queue::Deliveries, COLUMNS, now, limit)
             .await?;
         rows.iter().map(delivery_from_row).collect()
     }
@@ -183,19 +178,13 @@ impl Tx {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE record_deliveries SET attempts = attempts + 1, next_attempt_at = $1, \
-             updated_at = $2 WHERE org_id = $3 AND id = $4 AND status = 'queued' \
-             AND attempts = $5 AND next_attempt_at <= $2",
-        )
-        .bind(to_micros(lease_until))
-        .bind(to_micros(now))
-        .bind(d.org_id.as_str())
-        .bind(d.id.as_str())
-        .bind(d.attempts)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let due = Due {
+            org: &d.org_id,
+            id: d.id.as_str(),
+            attempts: d.attempts,
+        };
+        self.claim_due(Queue::Deliveries, due, now, lease_until)
+            .await
     }
 
     /// Records the end of a delivery, or a failed try to be repeated at `retry_at`.

@@ -29,6 +29,7 @@ pub mod groups;
 pub mod identity_codes;
 pub mod invites;
 pub mod journey;
+mod lease;
 mod meetings;
 pub mod notes;
 pub mod orgs;

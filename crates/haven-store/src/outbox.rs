@@ -16,6 +16,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::consultations::required;
+use crate::lease::{Due, Queue};
 use crate::{Error, Result, Store, Tx, from_micros, to_micros};
 
 /// How a message is delivered; chosen from the configuration when it is queued.
@@ -158,15 +159,7 @@ impl Store {
         now: OffsetDateTime,
         limit: i64,
     ) -> Result<Vec<OutboxMessage>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM outbox o WHERE o.status = 'queued' AND o.next_attempt_at <= $1 \
-             ORDER BY o.next_attempt_at, o.id LIMIT $2"
-        );
-        let rows = sqlx::query(AssertSqlSafe(sql))
-            .bind(to_micros(now))
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = self.due_rows(Queue::Outbox, COLUMNS, now, limit).await?;
         rows.iter().map(message_from_row).collect()
     }
 
@@ -263,19 +256,12 @@ impl Tx {
         now: OffsetDateTime,
         lease_until: OffsetDateTime,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, updated_at = $2 \
-             WHERE org_id = $3 AND id = $4 AND status = 'queued' AND attempts = $5 \
-             AND next_attempt_at <= $2",
-        )
-        .bind(to_micros(lease_until))
-        .bind(to_micros(now))
-        .bind(message.org_id.as_str())
-        .bind(message.id.as_str())
-        .bind(message.attempts)
-        .execute(self.conn())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let due = Due {
+            org: &message.org_id,
+            id: message.id.as_str(),
+            attempts: message.attempts,
+        };
+        self.claim_due(Queue::Outbox, due, now, lease_until).await
     }
 
     /// Records that the provider accepted the message.

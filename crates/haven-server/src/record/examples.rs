@@ -98,6 +98,11 @@ fn attendee(
     }
 }
 
+/// An attendee who confirmed who they are `early` minutes before the start.
+fn arrived(aid: AttendeeId, role: AttendeeRole, who: &str, early: i64) -> Attendee {
+    attendee(aid, role, who, Some(START - Duration::minutes(early)))
+}
+
 fn stay(who: AttendeeId, from: i64, to: i64) -> Stay {
     Stay {
         attendee: who,
@@ -123,6 +128,17 @@ fn consent(
     }
 }
 
+/// A clinician's record, `at` minutes in, that `patient` agreed to `carer` being there.
+fn carer_presence(patient: AttendeeId, carer: AttendeeId, by: UserId, at: i64) -> Consent {
+    consent(
+        patient,
+        ConsentKind::CarerPresence,
+        Some(carer),
+        Some(by),
+        at,
+    )
+}
+
 /// The input for scenario `name`; `None` for a name not in [`SCENARIOS`].
 pub fn scenario(name_of: &str) -> Option<RecordInput> {
     let mut input = base();
@@ -130,25 +146,18 @@ pub fn scenario(name_of: &str) -> Option<RecordInput> {
         "one_to_one" => {}
         "carer_and_interpreter" => {
             input.consultation.kind = Kind::WithCarer;
-            input.attendees.push(attendee(
-                carer(),
-                AttendeeRole::Carer,
-                "Chris Carer",
-                Some(START - Duration::minutes(4)),
-            ));
-            input.attendees.push(attendee(
-                interpreter(),
-                AttendeeRole::Interpreter,
-                "Ines Interpreter",
-                Some(START - Duration::minutes(3)),
-            ));
-            input.consents.push(consent(
-                patient(),
-                ConsentKind::CarerPresence,
-                Some(carer()),
-                Some(clinician()),
-                2,
-            ));
+            input.attendees.extend([
+                arrived(carer(), AttendeeRole::Carer, "Chris Carer", 4),
+                arrived(
+                    interpreter(),
+                    AttendeeRole::Interpreter,
+                    "Ines Interpreter",
+                    3,
+                ),
+            ]);
+            input
+                .consents
+                .push(carer_presence(patient(), carer(), clinician(), 2));
             input.stays.push(stay(carer(), 2, 25));
             input.stays.push(stay(interpreter(), 1, 30));
         }
@@ -168,24 +177,16 @@ pub fn scenario(name_of: &str) -> Option<RecordInput> {
         "group_attendee" => {
             input.consultation.kind = Kind::Group;
             input.consultation.patient = None;
-            input.attendees.push(attendee(
-                other_patient(),
-                AttendeeRole::Patient,
-                "Olive Otherperson",
-                Some(START - Duration::minutes(6)),
-            ));
-            input.attendees.push(attendee(
-                carer(),
-                AttendeeRole::Carer,
-                "Chris Carer",
-                Some(START - Duration::minutes(4)),
-            ));
-            input.attendees.push(attendee(
-                other_carer(),
-                AttendeeRole::Carer,
-                "Oscar Othercarer",
-                Some(START - Duration::minutes(4)),
-            ));
+            input.attendees.extend([
+                arrived(
+                    other_patient(),
+                    AttendeeRole::Patient,
+                    "Olive Otherperson",
+                    6,
+                ),
+                arrived(carer(), AttendeeRole::Carer, "Chris Carer", 4),
+                arrived(other_carer(), AttendeeRole::Carer, "Oscar Othercarer", 4),
+            ]);
             let mut host_attendee = attendee(
                 AttendeeId::from_random(id(15)),
                 AttendeeRole::Colleague,
@@ -204,20 +205,10 @@ pub fn scenario(name_of: &str) -> Option<RecordInput> {
             ] {
                 input.consents.push(consent(who, kind, None, None, -5));
             }
-            input.consents.push(consent(
-                patient(),
-                ConsentKind::CarerPresence,
-                Some(carer()),
-                Some(clinician()),
-                1,
-            ));
-            input.consents.push(consent(
-                other_patient(),
-                ConsentKind::CarerPresence,
-                Some(other_carer()),
-                Some(host()),
-                1,
-            ));
+            input.consents.extend([
+                carer_presence(patient(), carer(), clinician(), 1),
+                carer_presence(other_patient(), other_carer(), host(), 1),
+            ]);
             input.stays = vec![
                 stay(patient(), 0, 20),
                 stay(patient(), 24, 40),
@@ -315,12 +306,7 @@ fn base() -> RecordInput {
         ),
         consultation,
         patient: patient(),
-        attendees: vec![attendee(
-            patient(),
-            AttendeeRole::Patient,
-            "Sam Patient",
-            Some(START - Duration::minutes(5)),
-        )],
+        attendees: vec![arrived(patient(), AttendeeRole::Patient, "Sam Patient", 5)],
         staff: vec![StaffMember {
             id: clinician(),
             name: name("Ada Lovelace"),

@@ -15,6 +15,7 @@
 
 pub mod booking;
 mod browser;
+mod reports;
 
 #[allow(unused_imports)] // Not every test binary fetches by hand.
 pub use browser::{Browser, Page, fetch};

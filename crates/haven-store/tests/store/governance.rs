@@ -27,6 +27,17 @@ pub(crate) async fn booked(
     clinic: &ClinicId,
     kind: Kind,
 ) -> (ConsultationId, AttendeeId) {
+    booked_at(store, org, clinic, kind, T0).await
+}
+
+/// A consultation of `kind` starting at `starts_at`, with its patient (or colleague).
+pub(crate) async fn booked_at(
+    store: &Store,
+    org: &OrgId,
+    clinic: &ClinicId,
+    kind: Kind,
+    starts_at: OffsetDateTime,
+) -> (ConsultationId, AttendeeId) {
     let consultation = id(ConsultationId::from_random);
     let attendee = id(AttendeeId::from_random);
     let mut tx = store.begin().await.unwrap();
@@ -37,7 +48,7 @@ pub(crate) async fn booked(
             clinic_id: clinic,
             clinician_id: None,
             kind,
-            starts_at: T0,
+            starts_at,
             patient: None,
         },
         T0,

@@ -7,12 +7,13 @@ use haven_domain::journey::{CheckProblem, Funnel, Stop};
 use haven_domain::time::{Date, Duration, OffsetDateTime, Time};
 use haven_domain::{AttendeeId, ClinicId, ConsultationId, OrgId, PersonName, uk_time};
 use haven_store::Store;
-use haven_store::consultations::{NewAttendee, NewConsultation};
+use haven_store::consultations::NewAttendee;
 use haven_store::testing::fresh_database;
 use time::macros::{date, datetime};
 
 use crate::common::{T0, connect, id, new_org, new_user};
 use crate::consultations::new_clinic as clinic;
+use crate::governance::booked_at;
 
 /// Books a one-to-one consultation at `starts_at` and returns its patient and id.
 async fn book(
@@ -21,40 +22,7 @@ async fn book(
     clinic: &ClinicId,
     starts_at: OffsetDateTime,
 ) -> (AttendeeId, ConsultationId) {
-    let consultation = id(ConsultationId::from_random);
-    let attendee = id(AttendeeId::from_random);
-    let mut tx = store.begin().await.unwrap();
-    tx.create_consultation(
-        &NewConsultation {
-            id: &consultation,
-            org_id: org,
-            clinic_id: clinic,
-            clinician_id: None,
-            kind: Kind::OneToOne,
-            starts_at,
-            patient: None,
-        },
-        T0,
-    )
-    .await
-    .unwrap();
-    tx.add_attendee(
-        org,
-        &consultation,
-        &NewAttendee {
-            id: &attendee,
-            role: AttendeeRole::Patient,
-            name: &PersonName::parse("Sam Patient").unwrap(),
-            mobile: None,
-            email: None,
-            contact: Contact::Email,
-            user_id: None,
-        },
-        T0,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let (consultation, attendee) = booked_at(store, org, clinic, Kind::OneToOne, starts_at).await;
     (attendee, consultation)
 }
 

@@ -4,9 +4,54 @@
 
 use super::Hub;
 use crate::media::{Control, MediaKind, ParticipantId, RoomEvent};
-use crate::signal::protocol::{ErrorCode, Kind, ServerMsg};
+use crate::signal::protocol::{ErrorCode, Kind, Sdp, ServerMsg};
 
 impl Hub {
+    pub(super) async fn offer(&mut self, id: ParticipantId, sdp: Sdp) {
+        let Some(in_media) = self.members.get(&id).map(|m| m.in_media) else {
+            return;
+        };
+        let sdp = sdp.into_string();
+        let answer = if in_media {
+            self.media.offer(id, sdp).await
+        } else {
+            self.media.join(id, sdp).await
+        };
+        match answer {
+            Ok(sdp) => {
+                if let Some(m) = self.members.get_mut(&id) {
+                    m.in_media = true;
+                    if let Some(c) = &m.conn {
+                        c.send(ServerMsg::Answer { sdp });
+                    }
+                }
+                if !in_media {
+                    self.restore_controls(id).await;
+                }
+            }
+            Err(e) => self.refuse(
+                id,
+                ErrorCode::MediaRefused,
+                &format!("the media server refused the offer: {e}"),
+            ),
+        }
+    }
+
+    pub(super) async fn answer(&mut self, id: ParticipantId, sdp: Sdp) {
+        match self.media.answer(id, sdp.into_string()).await {
+            Ok(()) => {
+                if let Some(m) = self.members.get_mut(&id) {
+                    m.pending_offer = None;
+                }
+            }
+            Err(e) => self.refuse(
+                id,
+                ErrorCode::MediaRefused,
+                &format!("the media server refused the answer: {e}"),
+            ),
+        }
+    }
+
     /// Records a mute, applies it in the media room (nothing of that kind is forwarded
     /// from a muted participant, whatever its client keeps sending) and tells the others.
     pub(super) async fn mute(&mut self, id: ParticipantId, kind: Kind, muted: bool) {
