@@ -23,7 +23,7 @@ pub(crate) enum Queue {
 
 impl Queue {
     /// The table, with the alias its column lists use.
-    fn from(self) -> &'static str {
+    fn source(self) -> &'static str {
         match self {
             Queue::Outbox => "outbox o",
             Queue::Deliveries => "record_deliveries",
@@ -62,7 +62,7 @@ impl Store {
         let sql = format!(
             "SELECT {columns} FROM {} WHERE status = 'queued' AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at, id LIMIT $2",
-            queue.from()
+            queue.source()
         );
         Ok(sqlx::query(AssertSqlSafe(sql))
             .bind(to_micros(now))
