@@ -52,8 +52,14 @@ haven_prepare() {
 	: >"$haven_staff"
 	chmod 600 "$haven_staff"
 	for i in $(seq "$rooms"); do
-		echo "$password" | "$haven" admin user add --org "Load Test" --email "load$i@example.org" \
-			--name "Load Tester" --role clinician --password-stdin --database-url "$haven_db" >/dev/null
+		# Its id on standard output and a reminder on standard error, once per account: kept
+		# out of the benchmark's output unless the command fails.
+		if ! echo "$password" | "$haven" admin user add --org "Load Test" --email "load$i@example.org" \
+			--name "Load Tester" --role clinician --password-stdin --database-url "$haven_db" \
+			>/dev/null 2>"$dir/user-add.log"; then
+			cat "$dir/user-add.log" >&2
+			return 1
+		fi
 		printf 'load%s@example.org\t%s\n' "$i" "$password" >>"$haven_staff"
 	done
 	# Each account's first sign-in (authenticator enrolment, new password) once, so that
