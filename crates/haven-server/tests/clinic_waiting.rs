@@ -527,3 +527,31 @@ async fn someone_in_the_call_goes_back_to_waiting_when_the_consultation_is_passe
     let list = c.desk.get(&format!("/clinics/{}/waiting", c.clinic)).await;
     assert!(list.text().contains("with Eli Second"), "{}", list.body);
 }
+
+#[tokio::test]
+async fn a_patient_waiting_before_midnight_for_an_appointment_after_it_is_listed() {
+    let c = clinic().await;
+    let app = &c.app;
+    // 23:40 UK time (GMT in March): an out-of-hours clinic's next patient arrives early.
+    app.advance(Duration::minutes(14 * 60 + 40));
+    let tomorrow = haven_domain::uk_time::local(app.now())
+        .date()
+        .next_day()
+        .unwrap();
+    let mut appointment = Appointment::new(&c.clinic, tomorrow, "00:30");
+    appointment.clinician = c.doctor.id.as_str();
+    appointment.name = "Sam Patient";
+    let done = app.book(&c.org, &appointment).await;
+    let _patient = wait(app, done.links[0].1.token()).await;
+
+    let desk = app.browser();
+    app.sign_in(&desk, "dana@example.org", PASSWORD)
+        .await
+        .assert_home();
+    let page = desk.get(&format!("/clinics/{}/waiting", c.clinic)).await;
+    assert!(
+        page.contains("1 person is waiting.") && page.contains("Sam Patient"),
+        "{}",
+        page.body
+    );
+}

@@ -1,8 +1,9 @@
 //! A clinic's waiting area, shared by its clinicians and receptionists (and the
-//! organisation's administrators): everyone waiting in any of the clinic's consultations
-//! today, how long each has waited, whether their page is connected, their pre-call check,
-//! the appointment and its clinician, with links to admit them and a message box. The page
-//! is a plain list that a reload refreshes; `web/waiting.js` keeps it live from
+//! organisation's administrators): everyone waiting now in any of the clinic's consultations
+//! (an early arrival for an appointment after midnight too), how long each has waited,
+//! whether their page is connected, their pre-call check, the appointment and its
+//! clinician, with links to admit them and a message box. The page is a plain list that a
+//! reload refreshes; `web/waiting.js` keeps it live from
 //! `…/waiting/events` (server-sent events carrying the rendered rows).
 
 use std::collections::HashMap;
@@ -82,13 +83,16 @@ struct Waiting {
     clinician: Option<String>,
 }
 
-/// The start and end of today, UK time.
-fn today(now: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
-    let from = uk_time::from_local(uk_time::local(now).date(), Time::MIDNIGHT);
-    (from, from + Duration::days(1))
+/// The appointments whose patients can be waiting now: from yesterday to tomorrow, UK time.
+/// Only who is on the board (waiting now) is listed; a link lives until the end of its
+/// appointment's day, and an out-of-hours clinic's patient may arrive before midnight for
+/// an appointment after it.
+fn around_today(now: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
+    let today = uk_time::from_local(uk_time::local(now).date(), Time::MIDNIGHT);
+    (today - Duration::days(1), today + Duration::days(2))
 }
 
-/// Everyone waiting in the clinic's consultations today, longest waiting first.
+/// Everyone waiting in the clinic's consultations now, longest waiting first.
 async fn waiting(
     state: &AppState,
     who: &SignedIn,
@@ -96,7 +100,7 @@ async fn waiting(
     board: &WaitingBoard,
 ) -> Result<Vec<Waiting>, Error> {
     let org = &who.org.id;
-    let (from, to) = today(state.clock.now());
+    let (from, to) = around_today(state.clock.now());
     let mut out = Vec::new();
     let mine: Vec<_> = board
         .iter()
@@ -224,7 +228,7 @@ async fn page(
         Some(&who),
         html! {
             h1 { "Waiting room: " (clinic.name.as_str()) }
-            p class="hint" { "Everyone waiting in this clinic's consultations today. The list keeps itself up to date; without JavaScript, reload the page." }
+            p class="hint" { "Everyone waiting now in this clinic's consultations. The list keeps itself up to date; without JavaScript, reload the page." }
             p id="waiting-count" role="status" aria-live="polite" { (count_text(list.len())) }
             ul id="clinic-waiting" class="waiting-list" data-events={ "/clinics/" (clinic.id) "/waiting/events" } {
                 (rows(&who, &list, now))
