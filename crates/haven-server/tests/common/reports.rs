@@ -6,11 +6,8 @@ use haven_domain::{OrgId, Role, uk_time};
 use haven_server::ops::booking::Booked;
 use reqwest::StatusCode;
 
-use super::booking::Appointment;
+use super::booking::{Appointment, PASSWORD};
 use super::{Browser, TestApp};
-
-/// The password every staff member added here signs in with.
-const PASSWORD: &str = "marble falcon prairie whistle";
 
 impl TestApp {
     /// Books a consultation in a new clinic of `org` called `clinic`, tomorrow (UK) at 14:30.

@@ -7,6 +7,8 @@ use crate::media::{Control, MediaKind, ParticipantId, RoomEvent};
 use crate::signal::protocol::{ErrorCode, Kind, Sdp, ServerMsg};
 
 impl Hub {
+    /// A client's offer: its first joins the media room, later ones renegotiate (tracks
+    /// added or removed, an ICE restart). The answer goes back to that client only.
     pub(super) async fn offer(&mut self, id: ParticipantId, sdp: Sdp) {
         let Some(in_media) = self.members.get(&id).map(|m| m.in_media) else {
             return;
@@ -37,6 +39,7 @@ impl Hub {
         }
     }
 
+    /// A client's answer to the room's last offer to it.
     pub(super) async fn answer(&mut self, id: ParticipantId, sdp: Sdp) {
         match self.media.answer(id, sdp.into_string()).await {
             Ok(()) => {
