@@ -90,6 +90,9 @@ pub fn router(state: AppState) -> Router {
 /// Starts the media server, the invitation worker and the daily retention job, then serves `router` on `listener`
 /// until the process is asked to stop.
 pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::Result<()> {
+    // From here on a stop signal means a graceful stop: a service manager may send one the
+    // moment the server says it is running.
+    let stop = shutdown_signal();
     let config = state.config.clone();
     state
         .live
@@ -102,14 +105,20 @@ pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::
     let _retention = ops::retention::spawn(state.store.clone(), state.clock.clone());
     let _records =
         crate::record::worker::spawn(&state).map_err(|e| anyhow::anyhow!("record: {e}"))?;
+    let engine = state.store.engine();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        stop.await;
         shutdown.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
     });
+    let bound = listener
+        .local_addr()
+        .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
+    // Only now: the media socket is bound, and stop signals are handled.
+    tracing::info!(listen = %bound, public_url = %config.public_url, ?engine, "Haven is running");
     match &config.tls {
         Some(tls) => {
             let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -130,14 +139,23 @@ pub async fn serve(state: AppState, listener: std::net::TcpListener) -> anyhow::
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Listens for SIGTERM and Ctrl-C from the moment it is called (not from the first poll);
+/// the future completes at the first of them.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler only fails if signals are unavailable");
-        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| {
+            signal(kind).expect("installing a signal handler only fails if signals are unavailable")
+        };
+        let mut term = listen(SignalKind::terminate());
+        let mut interrupt = listen(SignalKind::interrupt());
+        async move {
+            tokio::select! { _ = term.recv() => {}, _ = interrupt.recv() => {} }
+        }
     }
     #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

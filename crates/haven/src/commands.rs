@@ -124,10 +124,6 @@ async fn serve(url: &str, mut config: haven_server::Config) -> Result<(), Failur
         println!();
         let _ = std::io::stdout().flush();
     }
-    let bound = listener
-        .local_addr()
-        .map_or_else(|_| config.listen.to_string(), |a| a.to_string());
-    tracing::info!(listen = %bound, public_url = %config.public_url, engine = ?store.engine(), "Haven is running");
     let channel = haven_server::invites::ops::channel(&config.invites);
     tracing::info!(%channel, "invitations are sent by this channel");
     let state = AppState::new(store.clone(), config, clock);

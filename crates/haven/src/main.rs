@@ -5,6 +5,7 @@
 //! Exit status: 0 success, 1 the command ran but refused or found a problem (a weak
 //! password, a broken audit chain), 2 bad configuration or usage.
 
+mod allocator;
 mod cli;
 mod commands;
 mod config;
@@ -13,10 +14,6 @@ mod governance;
 use std::process::ExitCode;
 
 use clap::Parser;
-
-/// See the workspace manifest for why the server does not use the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

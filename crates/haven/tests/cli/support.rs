@@ -254,6 +254,11 @@ impl Server {
         )
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM (what a service manager sends) and waits for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
