@@ -44,6 +44,14 @@ pub(crate) enum Polled {
 /// 600 KiB for every video a participant receives, most of a room's memory; 128 still holds
 /// about 0.8 s of it (NACKs come within a round trip or two) and a keyframe.
 const SEND_BUFFER_VIDEO: usize = 128;
+/// How long a sent video packet is kept for retransmission, at most. str0m keeps it 3 s,
+/// which for a small layer (a gallery tile's) is ten times what a NACK needs, and the
+/// memory of every video each participant receives. libwebrtc keeps a sent packet at
+/// least 1 s (or three round trips, when longer): retransmitted later than that, it would
+/// miss the receiver's jitter buffer anyway.
+const SEND_BUFFER_VIDEO_AGE: Duration = Duration::from_secs(1);
+/// str0m's default: resends are dropped while they exceed 15% of what a stream sends.
+const RTX_RATIO_CAP: Option<f32> = Some(0.15);
 
 /// How long video may wait in the pacer for one subscriber before pictures are skipped
 /// (see `write_media`).
@@ -504,6 +512,11 @@ impl Participant {
         self.tracks_out.retain_mut(|t| match t.state {
             TrackOutState::Negotiating(m) => {
                 t.state = TrackOutState::Open(m);
+                if t.kind == MediaKind::Video
+                    && let Some(stream) = self.rtc.direct_api().stream_tx_by_mid(m, None)
+                {
+                    stream.set_rtx_cache(SEND_BUFFER_VIDEO, SEND_BUFFER_VIDEO_AGE, RTX_RATIO_CAP);
+                }
                 // A new decoder: nothing until a keyframe of the layer the room chooses.
                 t.switch.restart();
                 true
