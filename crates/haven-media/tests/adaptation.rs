@@ -8,12 +8,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::Sim;
 use common::video::{F, Q, assert_switches_at_keyframes, count, frames_since, taken_after};
+use common::{CONNECT_WITHIN, Sim};
 use haven_media::{AudioOnlyReason, MediaKind, MediaPolicy, ParticipantId, RoomEvent};
 
 const LOSS: f64 = 0.05;
-const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 
 #[test]
 fn each_subscriber_gets_the_simulcast_layer_its_tile_needs_switching_at_keyframes() {

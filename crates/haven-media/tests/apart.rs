@@ -6,11 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::net::Way;
-use common::{Sim, TICK, seed};
+use common::{CONNECT_WITHIN, Sim, TICK, seed};
 use haven_media::RoomEvent;
 
 const LOSS: f64 = 0.05;
-const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 /// A fast link, only so that the bytes the room sends down it are counted.
 const FAST_BPS: u64 = 50_000_000;
 const QUEUE: Duration = Duration::from_millis(200);

@@ -15,12 +15,11 @@ use common::video::{
     F, assert_switches_at_keyframes, assert_switches_at_keyframes_since, count, frames_since,
     taken_after,
 };
-use common::{Sim, seed};
+use common::{CONNECT_WITHIN, Sim, seed};
 use haven_media::{AudioOnlyReason, ParticipantId, RoomEvent};
 
 /// 5% loss each way and reordering, as in the other tests.
 const LOSS: f64 = 0.05;
-const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 /// A fast home connection, and the narrow links it drops to.
 const WIDE_BPS: u64 = 5_000_000;
 const NARROW_BPS: u64 = 500_000;

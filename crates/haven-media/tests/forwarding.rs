@@ -4,12 +4,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ReceivedCount, Sim};
+use common::{CONNECT_WITHIN, ReceivedCount, Sim};
 use haven_media::{ParticipantId, RoomEvent};
 
 /// 5% loss, as the issue asks; str0m's NACK/RTX and reordering buffers have to cope with it.
 const LOSS: f64 = 0.05;
-const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 /// The window over which media is counted, after everyone is connected.
 const WINDOW: Duration = Duration::from_secs(3);
 /// In 3 s a publisher sends 150 audio frames (20 ms) and 91 video frames (33 ms). Audio is

@@ -6,11 +6,10 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use common::{ReceivedCount, Sim};
+use common::{CONNECT_WITHIN, ReceivedCount, Sim};
 use haven_media::{Datagram, ParticipantId, RoomEvent, Transport};
 
 const LOSS: f64 = 0.05;
-const CONNECT_WITHIN: Duration = Duration::from_secs(10);
 
 /// Would the room take this datagram from `source` as one of a participant's?
 fn claimed(sim: &mut Sim, source: SocketAddr, contents: &[u8]) -> Option<ParticipantId> {

@@ -86,10 +86,12 @@ async fn an_idle_server_holds_little_memory() {
     setup.create_org("Riverside");
     let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
     server.wait_stderr("Haven is running");
-    // The allocator returns what start-up freed (migrations, templates) to the system; with
-    // its arenas committed up front it would keep about 14 MiB resident here.
+    // The allocator returns to the system what start-up allocated and freed; with its
+    // arenas committed up front it kept about 14 MiB of it resident.
     let kib = anonymous_kib(server.pid());
     assert!(kib < 8 * 1024, "{kib} KiB of heap at idle");
+    // Told to stop the moment it says it runs, it stops gracefully: it handles the signal
+    // by then (it used to install the handler a moment later, and be killed by it).
     assert_eq!(server.terminate().code(), Some(0));
 }
 
