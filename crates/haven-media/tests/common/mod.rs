@@ -68,9 +68,10 @@ impl Sim {
 
     pub fn with_policy(seed: u64, loss: f64, policy: MediaPolicy) -> Self {
         // str0m draws its SSRCs, first sequence numbers and STUN transaction ids from
-        // fastrand's generator for this thread. Still random per process: the iteration order of str0m's hash maps
-        // (the pacer breaks ties by it) and the DTLS and SRTP keys. So a seed reproduces the
-        // network, not every run, and assertions hold over many runs of each seed.
+        // fastrand's generator for this thread. Still random per process: the iteration
+        // order of str0m's hash maps (the pacer breaks ties by it) and the DTLS and SRTP
+        // keys. So a seed reproduces the network, not every run, and assertions hold over
+        // many runs of each seed.
         fastrand::seed(seed);
         // Only an anchor for simulated time; everything after this is `now + n * TICK`.
         let now = Instant::now();

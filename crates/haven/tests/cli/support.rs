@@ -261,7 +261,7 @@ impl Server {
 
     /// Sends SIGTERM (what a service manager sends) and waits for the exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        let pid = libc::pid_t::try_from(self.pid()).expect("a pid fits pid_t");
         // SAFETY: kill(2) with a valid signal number on our own child's pid.
         let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
         assert_eq!(sent, 0, "send SIGTERM");
