@@ -82,6 +82,8 @@ pub(crate) struct Participant {
     pub(crate) audio_only: AudioOnlyState,
     /// When to restart its estimate while video to it is off for low bandwidth.
     pub(crate) estimate_retry: EstimateRetry,
+    /// When to restart its estimate while a layer it could use does not fit the estimate.
+    pub(crate) layer_retry: EstimateRetry,
     /// Whether the last evaluation chose video to send to it.
     pub(crate) receiving_video: bool,
     /// The largest size (width, height) at which this participant shows each publisher.
@@ -169,6 +171,7 @@ impl Participant {
             remote_ufrag,
             audio_only: AudioOnlyState::default(),
             estimate_retry: EstimateRetry::default(),
+            layer_retry: EstimateRetry::default(),
             receiving_video: false,
             display: HashMap::new(),
             quality: QualityMeter::default(),

@@ -24,8 +24,9 @@ pub struct MediaPolicy {
     ///   is 50 kbit/s, which its first probes would measure and keep.
     /// - It starts an estimate over when video starts to a subscriber that had none (an
     ///   estimate of padding alone falls on any lossy link), and now and then while video is
-    ///   off for low bandwidth (str0m's loss-based controller does not raise an estimate
-    ///   while the loss it sees exceeds what it attributes to the link, nor probe meanwhile).
+    ///   off for low bandwidth or held below a layer the subscriber could use (str0m's
+    ///   loss-based controller does not raise an estimate while the loss it sees exceeds
+    ///   what it attributes to the link, nor probe meanwhile).
     /// - It withholds the padding str0m sends to everyone (about 150 kbit/s) from people
     ///   kept apart, who are sent nothing else.
     ///
@@ -58,7 +59,8 @@ pub struct MediaPolicy {
     /// While video to a subscriber is off for low bandwidth, its estimate is started over
     /// from `video_resumes_above_kbps` this long after, then after twice as long, and so on
     /// up to a minute: str0m's estimate of a lossy link can otherwise stay low for good after
-    /// the link recovered.
+    /// the link recovered. Likewise, on the same schedule, while it gets a lower layer than
+    /// it could use, the estimate is started over from where it is.
     pub bandwidth_retry: Duration,
     /// The picture height of a publisher's top simulcast layer. Lower layers are taken to
     /// halve it each step (the browsers' default `scaleResolutionDownBy` of 2 and 4), which
