@@ -223,7 +223,7 @@ jq -r '
 	"",
 	.conditions + ".",
 	"",
-	"Floor (haven-floor: receive, SRTP AES-128-GCM decrypt and encrypt, send; one syscall each): \(.floor.call_mix_ns_per_packet | f(0)) ns per packet in a call mix (\(.floor.audio_ns_per_packet | f(0)) audio, \(.floor.video_ns_per_packet | f(0)) video), \(.floor.cpu_s_per_mpkt | f(2)) CPU s per million packets.",
+	"Floor (haven-floor: receive, SRTP AES-128-GCM decrypt and encrypt, send; \(.floor.syscalls)): \(.floor.call_mix_ns_per_packet | f(0)) ns per packet in a call mix (\(.floor.audio_ns_per_packet | f(0)) audio, \(.floor.video_ns_per_packet | f(0)) video), \(.floor.cpu_s_per_mpkt | f(2)) CPU s per million packets.",
 	"",
 	"| load | connected H / J | CPU s per M packets H / J (ratio) | H × floor | peak MiB per participant H / J (ratio) | delivered H / J | video delay p50 ms H / J | video delay p99 ms H / J |",
 	"| --- | --- | --- | --- | --- | --- | --- | --- |",

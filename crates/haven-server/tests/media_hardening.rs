@@ -174,6 +174,19 @@ async fn media_malformed_input_is_dropped_and_counted_and_calls_still_work() {
     for d in &datagrams {
         junk_socket.send_to(d, addr).await.expect("send junk");
     }
+    // Three more in one segmented (GSO) send: on loopback the kernel hands them to the
+    // server's socket still joined, as a network card's GRO would, and each must count.
+    let joined = junk.bytes(3 * 40);
+    let gso = quinn_udp::UdpSocketState::new((&junk_socket).into()).expect("a UDP socket");
+    let transmit = quinn_udp::Transmit {
+        destination: addr,
+        ecn: None,
+        contents: &joined,
+        segment_size: Some(40),
+        src_ip: None,
+    };
+    gso.try_send((&junk_socket).into(), &transmit)
+        .expect("loopback takes segmented sends");
 
     tcp_is_closed_after(addr, &[0, 0]).await; // zero-length frame
     tcp_is_closed_after(addr, &[0xFF, 0xFF, 1, 2, 3]).await; // oversized frame
@@ -195,7 +208,7 @@ async fn media_malformed_input_is_dropped_and_counted_and_calls_still_work() {
 
     let stats = server.stats();
     let dropped = stats.dropped_malformed + stats.dropped_unknown_source;
-    let expected = datagrams.len() as u64 + 4;
+    let expected = datagrams.len() as u64 + 3 + 4;
     assert!(dropped >= expected, "{expected} junk packets, {stats:?}");
     assert!(stats.dropped_malformed >= 10, "{stats:?}");
     assert!(stats.dropped_unknown_source >= 3, "{stats:?}");

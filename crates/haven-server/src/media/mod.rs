@@ -19,6 +19,7 @@ pub(crate) mod demux;
 mod handle;
 mod registry;
 mod room_task;
+mod send_batch;
 mod stats;
 pub(crate) mod tcp;
 pub mod turn;
@@ -137,7 +138,9 @@ pub(crate) struct Shared {
     /// Counters behind [`MediaStats`].
     counters: Counters,
     /// The one UDP socket: the receive loop reads it, room tasks send on it.
-    udp: Arc<UdpSocket>,
+    udp: UdpSocket,
+    /// Its batching state (GSO and GRO support, found when it was bound).
+    udp_state: quinn_udp::UdpSocketState,
     /// The announced addresses (public IP, media port); never empty.
     local_addrs: Vec<SocketAddr>,
 }
@@ -169,7 +172,7 @@ pub struct MediaServer {
 
 impl MediaServer {
     /// Binds the UDP socket, then the TCP listener on the port number UDP got, and starts
-    /// receiving.
+    /// receiving. With port 0, a number taken for TCP is passed over for another.
     pub async fn start(config: MediaConfig) -> Result<MediaServer, MediaError> {
         let public: Vec<IpAddr> = if config.public_addrs.is_empty() {
             if config.bind_ip.is_unspecified() {
@@ -179,22 +182,17 @@ impl MediaServer {
         } else {
             config.public_addrs.clone()
         };
-        let want = SocketAddr::new(config.bind_ip, config.udp_port);
-        let udp = udp::bind(want).await?;
-        let local_addr = udp
-            .local_addr()
-            .map_err(|source| MediaError::BindUdp { addr: want, source })?;
-        let tcp_addr = SocketAddr::new(config.bind_ip, local_addr.port());
-        let listener = TcpListener::bind(tcp_addr)
-            .await
-            .map_err(|source| MediaError::BindTcp {
-                addr: tcp_addr,
-                source,
-            })?;
+        let Sockets {
+            udp,
+            udp_state,
+            listener,
+            local_addr,
+        } = bind_both(config.bind_ip, config.udp_port).await?;
         let shared = Arc::new(Shared {
             registry: Registry::default(),
             counters: Counters::default(),
-            udp: Arc::new(udp),
+            udp,
+            udp_state,
             local_addrs: public
                 .into_iter()
                 .map(|ip| SocketAddr::new(ip, local_addr.port()))
@@ -236,6 +234,52 @@ impl MediaServer {
     /// The transport's counters so far.
     pub fn stats(&self) -> MediaStats {
         self.shared.counters.snapshot()
+    }
+}
+
+/// The media transport's sockets, bound.
+struct Sockets {
+    udp: UdpSocket,
+    udp_state: quinn_udp::UdpSocketState,
+    listener: TcpListener,
+    /// The UDP socket's address; the listener has the same port.
+    local_addr: SocketAddr,
+}
+
+/// Binds the UDP socket, then the TCP listener on the port number UDP got. With port 0
+/// (tests) the number the system picked for UDP may be in use for TCP (by any program's
+/// connection), so a few more are tried before giving up.
+async fn bind_both(ip: IpAddr, port: u16) -> Result<Sockets, MediaError> {
+    const ATTEMPTS: u32 = 16;
+    let want = SocketAddr::new(ip, port);
+    let mut attempt = 1;
+    loop {
+        let (udp, udp_state) = udp::bind(want).await?;
+        let local_addr = udp
+            .local_addr()
+            .map_err(|source| MediaError::BindUdp { addr: want, source })?;
+        let tcp_addr = SocketAddr::new(ip, local_addr.port());
+        match TcpListener::bind(tcp_addr).await {
+            Ok(listener) => {
+                return Ok(Sockets {
+                    udp,
+                    udp_state,
+                    listener,
+                    local_addr,
+                });
+            }
+            Err(e)
+                if port == 0 && e.kind() == std::io::ErrorKind::AddrInUse && attempt < ATTEMPTS =>
+            {
+                attempt += 1;
+            }
+            Err(source) => {
+                return Err(MediaError::BindTcp {
+                    addr: tcp_addr,
+                    source,
+                });
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use super::handle::{Command, Control, RoomEvents, RoomHandle};
 use super::registry::Incoming;
+use super::send_batch::SendBatch;
 use super::stats::bump;
 use super::{MediaError, RoomId, Shared, tcp};
 
@@ -53,6 +54,7 @@ pub(crate) fn spawn(
         inbox,
         events: events_tx,
         known: HashMap::new(),
+        held: SendBatch::default(),
     };
     let running = tokio::spawn(task.run());
     tokio::spawn(async move {
@@ -78,6 +80,8 @@ struct RoomTask {
     /// Remote addresses already reported to the registry, so `Room::accepts` runs once per
     /// address rather than once per datagram.
     known: HashMap<(Transport, SocketAddr), ParticipantId>,
+    /// UDP datagrams produced and not yet sent.
+    held: SendBatch,
 }
 
 impl RoomTask {
@@ -94,6 +98,10 @@ impl RoomTask {
             // (a millisecond), which capped what one subscriber could be sent at about a
             // thousand packets a second, far less than a room's video.
             let due = deadline <= Instant::now();
+            // Datagrams wait while the room is still due: the next rounds add to the runs.
+            if !due {
+                self.send_held().await;
+            }
             if !due && armed != Some(deadline) {
                 armed = Some(deadline);
                 timer.as_mut().reset(deadline.into());
@@ -133,22 +141,22 @@ impl RoomTask {
                     to_remote,
                     contents,
                     ..
-                } => self.send(transport, to_remote, &contents).await,
+                } => self.send(transport, to_remote, contents).await,
                 RoomOutput::Event(event) => self.event(event),
             }
         }
     }
 
-    async fn send(&self, transport: Transport, to: SocketAddr, contents: &[u8]) {
+    async fn send(&mut self, transport: Transport, to: SocketAddr, contents: Vec<u8>) {
         match transport {
             Transport::Udp => {
-                if let Err(e) = self.shared.udp.send_to(contents, to).await {
-                    tracing::debug!(room = %self.id, error = %e, "media UDP send failed");
+                if self.held.push(to, contents) {
+                    self.send_held().await;
                 }
             }
             Transport::Tcp => {
                 let (Some(writer), Some(frame)) =
-                    (self.shared.registry.tcp_writer(to), tcp::frame(contents))
+                    (self.shared.registry.tcp_writer(to), tcp::frame(&contents))
                 else {
                     return;
                 };
@@ -158,6 +166,12 @@ impl RoomTask {
                 }
             }
         }
+    }
+
+    async fn send_held(&mut self) {
+        self.held
+            .send(&self.shared.udp, &self.shared.udp_state)
+            .await;
     }
 
     fn event(&mut self, event: RoomEvent) {
@@ -280,9 +294,16 @@ impl RoomTask {
         added
     }
 
-    /// Drops every route to a participant who is no longer in the room.
+    /// Drops every route to a participant who is no longer in the room, and whatever was
+    /// still held to send them: nothing more may reach someone removed.
     fn forget(&mut self, participant: ParticipantId) {
-        self.known.retain(|_, p| *p != participant);
+        let held = &mut self.held;
+        self.known.retain(|(transport, addr), p| {
+            if *p == participant && *transport == Transport::Udp {
+                held.discard_to(*addr);
+            }
+            *p != participant
+        });
         self.shared
             .registry
             .remove_participant((self.id, participant));
@@ -297,6 +318,7 @@ impl RoomTask {
         }
         // Only `Left` events remain: removal discards queued datagrams to the removed.
         self.drain().await;
+        self.send_held().await;
         self.known.clear();
     }
 }

@@ -137,18 +137,7 @@ impl Live {
         if self.media.get().is_some() {
             return Ok(());
         }
-        let config = self.settings.transport.clone();
-        // With port 0 the kernel picks a free UDP port, whose number may be taken for TCP
-        // (ICE-TCP must share it): pick again a few times before giving up.
-        let mut attempts = if config.udp_port == 0 { 20 } else { 1 };
-        let server = loop {
-            attempts -= 1;
-            match MediaServer::start(config.clone()).await {
-                Ok(server) => break server,
-                Err(MediaError::BindTcp { .. }) if attempts > 0 => {}
-                Err(e) => return Err(e),
-            }
-        };
+        let server = MediaServer::start(self.settings.transport.clone()).await?;
         // A concurrent start lost the race: its server (and sockets) are dropped.
         let _ = self.media.set(server);
         Ok(())
