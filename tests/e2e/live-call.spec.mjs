@@ -1,13 +1,14 @@
 // Live calls through Haven's media server, in real Chromium pages with fake cameras: a
 // staff member opens a test room and guests join by invitation link; media flows both ways
 // (getStats), a third sees the other two, the host ejects one (enforced within a second),
-// with UDP blocked the call still connects over ICE-TCP, and audio only stops video arriving.
+// with UDP blocked the call still connects over ICE-TCP, audio only stops video arriving, and
+// a larger view switches simulcast layers without breaking the picture.
 // At most three pages at once.
 //
 // The file sorts after journey.spec.mjs on purpose: it adds its own organisation with
 // `haven admin`, which must not happen before the journey's first-run setup.
 import { expect, test } from './lib/fixtures.mjs';
-import { addStaff, anotherLink, expectMediaFrom, expectVideoStopsAudioGoesOn, guest, inboundByParticipant, inboundOfTracks, openRoom, participantId, run, selectedPath, signInStaff } from './lib/call.mjs';
+import { addStaff, anotherLink, expectMediaFrom, expectVideoStopsAudioGoesOn, guest, inboundByParticipant, inboundOfTracks, openRoom, participantId, run, selectedPath, showAt, signInStaff, videoFrom } from './lib/call.mjs';
 
 const ORG = 'Call Test Practice';
 const HOST = {
@@ -115,5 +116,38 @@ test.describe('live calls through Haven', () => {
     await expect(button).toHaveAttribute('aria-pressed', 'false');
     await expect(host.locator(`li[data-participant="${me}"] .tile-state`)).toHaveText('');
     await expectMediaFrom(page, [them], 'the guest after audio only');
+  });
+
+  test('shown larger, a video switches up a simulcast layer, and back down, and keeps playing', async ({ browser }) => {
+    await guests.pop()?.context().close();
+    const link = await openRoom(host);
+    const page = await guest(browser, link);
+    guests.push(page);
+    const them = await participantId(host);
+    await expectMediaFrom(page, [them], 'the guest');
+
+    // The media server forwards packets as they come, from one layer at a time, renumbered
+    // so each switch continues the stream the decoder had: it must go on decoding.
+    /** @param {(h: number, before: number) => boolean} fits */
+    const expectHeight = async (fits, what) => {
+      const before = await page.evaluate(videoFrom, them);
+      await expect
+        .poll(async () => {
+          const now = await page.evaluate(videoFrom, them);
+          return now && fits(now.height, before.height) ? 'ok' : `${what}: ${JSON.stringify(now)} (before ${JSON.stringify(before)})`;
+        }, { timeout: 20_000, intervals: [250, 500] })
+        .toBe('ok');
+      const switched = await page.evaluate(videoFrom, them);
+      await expect
+        .poll(async () => (await page.evaluate(videoFrom, them)).frames - switched.frames, { timeout: 10_000, message: `${what}: pictures go on` })
+        .toBeGreaterThan(30);
+      return switched;
+    };
+    await showAt(page, them, 160, 90);
+    const small = await expectHeight((h) => h > 0 && h <= 120, 'the smallest layer');
+    await showAt(page, them, 1280, 720);
+    await expectHeight((h) => h > small.height, 'a larger layer');
+    await showAt(page, them, 160, 90);
+    await expectHeight((h) => h <= small.height, 'the smallest layer again');
   });
 });

@@ -1,9 +1,12 @@
 //! Bookkeeping for forwarding: which incoming track feeds which outgoing track, and the
 //! closed set of effects that cross from one participant to the others.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use str0m::media::{KeyframeRequestKind, MediaData, Mid, Rid};
+use str0m::format::PayloadParams;
+use str0m::media::{KeyframeRequestKind, Mid, Rid};
+use str0m::rtp::{ExtensionValues, Vp8Descriptor};
 
 use crate::layers::{Layer, LayerMeter, LayerSwitch};
 use crate::{MediaKind, ParticipantId};
@@ -107,15 +110,83 @@ impl TrackOut {
     }
 }
 
+/// An RTP packet a publisher sent, as it is forwarded: its payload is shared by every
+/// subscriber's send buffer, never copied.
+#[derive(Debug)]
+pub(crate) struct Packet {
+    /// The publisher's m-line.
+    pub mid: Mid,
+    /// The stream (simulcast layer) it came on.
+    pub layer: Layer,
+    /// Its codec, to find each subscriber's payload type for it.
+    pub params: PayloadParams,
+    /// Extended sequence number, in the publisher's numbering.
+    pub seq: u64,
+    /// RTP timestamp, and the clock rate it counts in.
+    pub time: u32,
+    pub clock_rate: u32,
+    /// When the server received it.
+    pub arrival: Instant,
+    /// The RTP marker bit (video: the last packet of a picture).
+    pub marker: bool,
+    /// Whether it is the first packet of a keyframe, where a subscriber's decoder can start.
+    pub keyframe: bool,
+    /// The VP8 payload descriptor, for VP8.
+    pub vp8: Option<Vp8Descriptor>,
+    /// The header extensions passed on: audio level and video orientation.
+    pub ext_vals: ExtensionValues,
+    /// The payload, without RTP header.
+    pub payload: Arc<[u8]>,
+}
+
+impl Packet {
+    /// The VP8 picture id, if it has one.
+    pub fn picture_id(&self) -> Option<u16> {
+        self.vp8.and_then(|d| d.picture_id())
+    }
+
+    /// The VP8 TL0PICIDX, if it has one.
+    pub fn tl0(&self) -> Option<u8> {
+        self.vp8.and_then(|d| d.tl0_pic_idx())
+    }
+
+    /// An unlayered 90 kHz VP8 packet for unit tests, neither keyframe nor marked.
+    #[cfg(test)]
+    pub fn test(seq: u64, time: u32, arrival: Instant, payload: Arc<[u8]>) -> Packet {
+        use str0m::format::{Codec, CodecSpec, FormatParams};
+        use str0m::media::Frequency;
+        let spec = CodecSpec {
+            codec: Codec::Vp8,
+            clock_rate: Frequency::NINETY_KHZ,
+            channels: None,
+            format: FormatParams::default(),
+        };
+        Packet {
+            mid: Mid::from("0"),
+            layer: None,
+            params: PayloadParams::new(96.into(), None, spec),
+            seq,
+            time,
+            clock_rate: 90_000,
+            arrival,
+            marker: false,
+            keyframe: false,
+            vp8: Vp8Descriptor::parse(&payload).ok(),
+            ext_vals: ExtensionValues::default(),
+            payload,
+        }
+    }
+}
+
 /// Effects from one participant that the room applies to the others (str0m's "propagated"
 /// pattern: the room is the one owner; participants never touch each other).
 #[derive(Debug)]
 pub(crate) enum Propagated {
     /// A participant started publishing a track.
     TrackPublished(TrackRef, MediaKind),
-    /// A media frame from a publisher, to be written to every subscriber of that track.
-    /// Boxed: a `MediaData` is over 500 bytes and every other effect is small.
-    Media(ParticipantId, Box<MediaData>),
+    /// An RTP packet from a publisher, to be written to every subscriber of that track.
+    /// Boxed: a packet is some 300 bytes and every other effect is small.
+    Media(ParticipantId, Box<Packet>),
     /// A subscriber needs a keyframe on a published track.
     KeyframeRequest {
         /// The published track.

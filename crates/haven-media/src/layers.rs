@@ -8,7 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaTime, Rid};
+use str0m::media::Rid;
+
+use crate::forward::Packet;
+use crate::rewrite::{Rewriter, Rewritten};
 
 /// One stream of a published video: a simulcast layer's rid, or `None` for a publisher that
 /// sends a single stream.
@@ -41,64 +44,54 @@ pub(crate) struct LayerSwitch {
     target: Option<Layer>,
     /// When the publisher was last asked for the target's keyframe.
     asked_at: Option<Instant>,
-    /// The (shifted) media time of the latest frame forwarded.
-    last_time: Option<MediaTime>,
-    /// How far the current layer's media times are shifted, in its clock's units.
-    offset: u64,
-    /// The newest media time seen of each layer, to recognise frames that arrive late: str0m
-    /// releases a frame whose packets took a retransmission after newer frames of the same
-    /// layer went by.
-    newest: Vec<(Layer, MediaTime)>,
+    /// Makes the layers forwarded one continuous stream.
+    rewriter: Rewriter,
+    /// The newest sequence number seen of each layer, to recognise packets that arrive
+    /// late (retransmitted after newer ones went by).
+    newest: Vec<(Layer, u64)>,
 }
 
 impl LayerSwitch {
-    /// Whether a frame of `layer` at media time `time` is forwarded, and at which media
-    /// time. A keyframe of the target completes a switch.
+    /// The packet as the subscriber gets it, if it is forwarded. The first packet of the
+    /// target's keyframe completes a switch.
     ///
-    /// The layers of one picture share a timestamp, and the new layer's keyframe often
-    /// arrives after the old layer's frame of the same picture (or later still, after a
-    /// retransmission). Written as is, the subscriber's receiver would glue the two into one
-    /// frame or see time go back; so the new layer's times are shifted to continue just
-    /// after the last frame sent, for as long as it is forwarded.
-    ///
-    /// A frame older than one already seen of its layer is dropped, and never starts a
-    /// switch: forwarded, it would show an older picture after newer ones (a late keyframe
-    /// would even restart the layer from the past).
-    pub fn forward(&mut self, layer: &Layer, keyframe: bool, time: MediaTime) -> Option<MediaTime> {
-        if self.is_late(layer, time) {
-            return None;
-        }
+    /// A late keyframe never starts a switch: the packets after it went by while its layer
+    /// was not forwarded, and would be missing for good.
+    pub fn forward(&mut self, p: &Packet) -> Option<Rewritten> {
+        let newest = self.is_newest(&p.layer, p.seq);
         let switching = self.current != self.target;
-        if switching && self.target.as_ref() == Some(layer) && keyframe {
+        if switching && self.target.as_ref() == Some(&p.layer) && p.keyframe && newest {
             self.current = self.target;
             self.asked_at = None;
-            self.offset = match self.last_time {
-                Some(last) if last.frequency() == time.frequency() && last >= time => {
-                    last.numer() - time.numer() + 1
-                }
-                _ => 0,
-            };
+            self.rewriter.start(p);
         }
-        if self.current.as_ref() != Some(layer) {
+        if self.current.as_ref() != Some(&p.layer) {
             return None;
         }
-        let out = MediaTime::new(time.numer().saturating_add(self.offset), time.frequency());
-        self.last_time = Some(self.last_time.map_or(out, |last| last.max(out)));
-        Some(out)
+        self.rewriter.rewrite(p)
     }
 
-    /// Whether a frame of `layer` at `time` is older than one seen of that layer before;
-    /// records it as the newest otherwise.
-    fn is_late(&mut self, layer: &Layer, time: MediaTime) -> bool {
-        let Some((_, newest)) = self.newest.iter_mut().find(|(l, _)| l == layer) else {
-            self.newest.push((*layer, time));
-            return false;
-        };
-        if newest.frequency() == time.frequency() && time.numer() < newest.numer() {
-            return true;
+    /// The packet as the subscriber gets it, for a track of one stream (audio), which is
+    /// forwarded from its first packet on.
+    pub fn forward_all(&mut self, p: &Packet) -> Option<Rewritten> {
+        if !self.rewriter.is_started() {
+            self.rewriter.start(p);
         }
-        *newest = time;
-        false
+        self.rewriter.rewrite(p)
+    }
+
+    /// Whether a packet of `layer` is newer than any seen of that layer before; records it
+    /// as the newest if so.
+    fn is_newest(&mut self, layer: &Layer, seq: u64) -> bool {
+        let Some((_, newest)) = self.newest.iter_mut().find(|(l, _)| l == layer) else {
+            self.newest.push((*layer, seq));
+            return true;
+        };
+        if seq <= *newest {
+            return false;
+        }
+        *newest = seq;
+        true
     }
 
     /// Sets the wanted layer.
@@ -110,6 +103,7 @@ impl LayerSwitch {
         self.asked_at = None;
         if target.is_none() {
             self.current = None;
+            self.rewriter.stop();
         }
     }
 
@@ -135,11 +129,17 @@ impl LayerSwitch {
         Some(target)
     }
 
-    /// The subscriber's decoder must start over (it just began receiving the track):
-    /// forward nothing until the target's next keyframe.
+    /// Whether forwarding could pause here without cutting a picture in two.
+    pub fn between_pictures(&self) -> bool {
+        self.rewriter.between_pictures()
+    }
+
+    /// The subscriber's decoder must start over (it just began receiving the track, or
+    /// pictures were skipped): forward nothing until the target's next keyframe.
     pub fn restart(&mut self) {
         self.current = None;
         self.asked_at = None;
+        self.rewriter.stop();
     }
 }
 
@@ -272,80 +272,94 @@ pub(crate) fn useful_layers(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn rid(s: &str) -> Layer {
         Some(Rid::from(s))
     }
 
-    #[test]
-    fn a_switch_waits_for_the_new_layers_keyframe_and_keeps_the_old_one_until_then() {
-        let now = Instant::now();
-        let t = MediaTime::from_90khz;
-        let mut s = LayerSwitch::default();
-        s.set_target(Some(rid("f")));
-        assert_eq!(s.forward(&rid("f"), false, t(0)), None, "no delta first");
-        assert_eq!(s.keyframe_due(now), Some(rid("f")));
-        assert_eq!(s.keyframe_due(now), None, "asked already");
-        assert_eq!(s.forward(&rid("f"), true, t(3000)), Some(t(3000)));
-        assert_eq!(s.forward(&rid("f"), false, t(6000)), Some(t(6000)));
-        assert_eq!(s.forward(&rid("q"), true, t(6000)), None, "one layer only");
+    /// A packet of `layer` with sequence number `seq`, 1 ms and 90 ticks after `seq - 1`.
+    fn packet(layer: &str, seq: u64, keyframe: bool) -> Packet {
+        let at = Instant::now() + Duration::from_millis(seq);
+        let mut p = Packet::test(seq, seq as u32 * 90, at, Arc::from(vec![0x10, 0x00]));
+        p.layer = rid(layer);
+        p.keyframe = keyframe;
+        p
+    }
 
-        s.set_target(Some(rid("q")));
-        assert_eq!(
-            s.forward(&rid("f"), false, t(9000)),
-            Some(t(9000)),
-            "the old layer flows until the switch"
-        );
-        assert_eq!(s.forward(&rid("q"), false, t(9000)), None);
-        // The keyframe of the same picture continues just after it, and so does its layer.
-        assert_eq!(s.forward(&rid("q"), true, t(9000)), Some(t(9001)));
-        assert_eq!(
-            s.forward(&rid("f"), false, t(12000)),
-            None,
-            "the old one stops"
-        );
-        assert_eq!(s.forward(&rid("q"), false, t(12000)), Some(t(12001)));
-
-        s.set_target(None);
-        assert_eq!(
-            s.forward(&rid("q"), true, t(15000)),
-            None,
-            "pausing is immediate"
-        );
-        assert_eq!(s.keyframe_due(now + KEYFRAME_RETRY), None);
-
-        // Resuming after the pause: a newer keyframe needs no shift.
-        s.set_target(Some(rid("q")));
-        assert_eq!(s.forward(&rid("q"), true, t(90000)), Some(t(90000)));
+    /// The sequence number the subscriber gets the packet at, if it is forwarded.
+    fn sent(s: &mut LayerSwitch, layer: &str, seq: u64, keyframe: bool) -> Option<u64> {
+        s.forward(&packet(layer, seq, keyframe)).map(|r| *r.seq)
     }
 
     #[test]
-    fn a_late_frame_is_dropped_and_a_late_keyframe_starts_no_switch() {
+    fn a_switch_waits_for_the_new_layers_keyframe_and_keeps_the_old_one_until_then() {
         let now = Instant::now();
-        let t = MediaTime::from_90khz;
+        let mut s = LayerSwitch::default();
+        s.set_target(Some(rid("f")));
+        assert_eq!(sent(&mut s, "f", 100, false), None, "no delta first");
+        assert_eq!(s.keyframe_due(now), Some(rid("f")));
+        assert_eq!(s.keyframe_due(now), None, "asked already");
+        assert_eq!(sent(&mut s, "f", 101, true), Some(101));
+        assert_eq!(sent(&mut s, "f", 102, false), Some(102));
+        assert_eq!(sent(&mut s, "q", 7, true), None, "one layer only");
+
+        s.set_target(Some(rid("q")));
+        assert_eq!(
+            sent(&mut s, "f", 103, false),
+            Some(103),
+            "the old layer flows until the switch"
+        );
+        assert_eq!(sent(&mut s, "q", 8, false), None);
+        // The new layer continues the numbering, without a gap.
+        assert_eq!(sent(&mut s, "q", 9, true), Some(104));
+        assert_eq!(sent(&mut s, "f", 104, false), None, "the old one stops");
+        assert_eq!(sent(&mut s, "q", 10, false), Some(105));
+
+        s.set_target(None);
+        assert_eq!(sent(&mut s, "q", 11, true), None, "pausing is immediate");
+        assert_eq!(s.keyframe_due(now + KEYFRAME_RETRY), None);
+
+        // Resuming after the pause: still no gap of the room's making.
+        s.set_target(Some(rid("q")));
+        assert_eq!(sent(&mut s, "q", 30, true), Some(106));
+        // q's first packet went out one tick after f's last, whose clock was at 103 ms; q 30
+        // arrived 20 ms after q 10.
+        let time = s.forward(&packet("q", 31, false)).map(|r| r.time);
+        assert_eq!(
+            time,
+            Some((103 * 90 + 1) + 90 + 20 * 90 + 90),
+            "time goes on"
+        );
+    }
+
+    #[test]
+    fn a_late_packet_of_the_current_layer_fills_its_gap_and_a_late_keyframe_starts_no_switch() {
+        let now = Instant::now();
         let mut s = LayerSwitch::default();
         s.set_target(Some(rid("h")));
-        assert_eq!(s.forward(&rid("h"), true, t(3000)), Some(t(3000)));
-        assert_eq!(s.forward(&rid("h"), false, t(9000)), Some(t(9000)));
-        assert_eq!(s.forward(&rid("h"), false, t(6000)), None, "late");
-        assert_eq!(s.forward(&rid("q"), false, t(12000)), None);
+        assert_eq!(sent(&mut s, "h", 10, true), Some(10));
+        assert_eq!(sent(&mut s, "h", 12, false), Some(12));
+        assert_eq!(
+            sent(&mut s, "h", 11, false),
+            Some(11),
+            "retransmitted, in its place"
+        );
+        assert_eq!(sent(&mut s, "q", 50, false), None);
 
-        // Down to q and back up to h: h's keyframe of a picture already passed comes late,
-        // released after a retransmission; the switch waits for a fresh one.
+        // Down to q and back up to h: h's keyframe comes late, released by a retransmission
+        // after newer h packets went by unforwarded; the switch waits for a fresh one.
         s.set_target(Some(rid("q")));
-        assert_eq!(s.forward(&rid("q"), true, t(15000)), Some(t(15000)));
-        assert_eq!(s.forward(&rid("h"), false, t(15000)), None);
+        assert_eq!(sent(&mut s, "q", 51, true), Some(13));
+        assert_eq!(sent(&mut s, "h", 14, false), None);
         s.set_target(Some(rid("h")));
         assert_eq!(s.keyframe_due(now), Some(rid("h")));
-        assert_eq!(
-            s.forward(&rid("h"), true, t(12000)),
-            None,
-            "a late keyframe"
-        );
-        assert_eq!(s.forward(&rid("q"), false, t(18000)), Some(t(18000)));
-        assert_eq!(s.forward(&rid("h"), true, t(21000)), Some(t(21000)));
-        assert_eq!(s.forward(&rid("q"), false, t(21000)), None);
+        assert_eq!(sent(&mut s, "h", 13, true), None, "a late keyframe");
+        assert_eq!(sent(&mut s, "q", 52, false), Some(14));
+        assert_eq!(sent(&mut s, "h", 15, true), Some(15));
+        assert_eq!(sent(&mut s, "q", 53, false), None);
     }
 
     #[test]

@@ -35,7 +35,8 @@
 //! size, audio-only, mute, queries), `participant.rs` (one peer connection and its
 //! negotiation), `forward.rs` (track bookkeeping and the closed set of cross-participant
 //! effects), `select.rs` (the periodic per-subscriber decisions), `layers.rs` (layer
-//! switching, bitrate metering, allocation), `speaker.rs`, `quality.rs`, `flowing.rs`, `policy.rs`,
+//! switching, bitrate metering, allocation), `rewrite.rs` (one continuous RTP stream per
+//! forwarded track), `speaker.rs`, `quality.rs`, `flowing.rs`, `policy.rs`,
 //! `output.rs` and `types.rs` (public values), `error.rs`.
 
 mod controls;
@@ -47,6 +48,7 @@ mod output;
 mod participant;
 mod policy;
 mod quality;
+mod rewrite;
 mod room;
 mod select;
 mod speaker;

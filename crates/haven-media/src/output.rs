@@ -128,8 +128,8 @@ pub struct RoomStats {
     pub accepted_datagrams: u64,
     /// Datagrams the room asked the I/O layer to send.
     pub transmitted_datagrams: u64,
-    /// Media frames (audio or video) written to a subscriber.
-    pub forwarded_frames: u64,
+    /// RTP packets (audio or video) written to a subscriber.
+    pub forwarded_packets: u64,
     /// Keyframe requests sent to publishers.
     pub keyframe_requests: u64,
     /// Participants removed because their media state panicked.

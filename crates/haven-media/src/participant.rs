@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, KeyframeRequestKind, MediaData, Mid, Rid};
+use str0m::format::{self, Codec};
+use str0m::media::{Direction, KeyframeRequestKind, Mid, Rid};
 use str0m::net::{TcpType, Transmit};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcError};
 
-use crate::forward::{LayerIn, Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
+use crate::forward::{LayerIn, Packet, Propagated, TrackIn, TrackOut, TrackOutState, TrackRef};
 use crate::layers::{Layer, LayerSwitch};
 use crate::quality::QualityMeter;
 use crate::select::{AudioOnlyState, EstimateRetry, aim};
@@ -86,6 +88,8 @@ pub(crate) struct Participant {
     pub(crate) layer_retry: EstimateRetry,
     /// Whether the last evaluation chose video to send to it.
     pub(crate) receiving_video: bool,
+    /// How many videos the last evaluation could have sent it.
+    pub(crate) videos_offered: usize,
     /// The largest size (width, height) at which this participant shows each publisher.
     pub(crate) display: HashMap<ParticipantId, (u32, u32)>,
     /// Its connection quality.
@@ -124,8 +128,17 @@ impl Participant {
         let bwe = policy
             .bandwidth_estimation
             .then(|| Bitrate::kbps(u64::from(policy.initial_estimate_kbps)));
+        // RTP mode: packets are forwarded as they arrive, their payloads shared by every
+        // subscriber, rather than reassembled into frames and cut up again per subscriber.
+        // Codecs: those whose simulcast layers `rewrite` can join into one stream (VP8's
+        // picture ids; H.264 needs nothing) and that every browser sends.
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
+            .set_rtp_mode(true)
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .enable_h264(true)
             .enable_bwe(bwe)
             .set_stats_interval(Some(policy.quality_interval))
             .set_send_buffer_video(SEND_BUFFER_VIDEO)
@@ -173,6 +186,7 @@ impl Participant {
             estimate_retry: EstimateRetry::default(),
             layer_retry: EstimateRetry::default(),
             receiving_video: false,
+            videos_offered: 0,
             display: HashMap::new(),
             quality: QualityMeter::default(),
             muted_audio: false,
@@ -285,26 +299,7 @@ impl Participant {
                 };
                 Polled::Propagate(Propagated::TrackPublished(track, kind))
             }
-            Event::MediaData(data) => {
-                let layer = self
-                    .tracks_in
-                    .iter_mut()
-                    .find(|t| t.mid == data.mid)
-                    .and_then(|t| t.layer_mut(&data.rid));
-                let Some(layer) = layer else {
-                    // A rid the publisher never declared: nobody could choose it.
-                    return Polled::Again;
-                };
-                layer.meter.record(now, data.data.len());
-                let retry = layer.keyframe_wanted;
-                if !data.contiguous {
-                    // A gap that NACK could not fill: subscribers' decoders need a fresh keyframe.
-                    self.request_keyframe(now, data.mid, data.rid, KeyframeRequestKind::Pli);
-                } else if let Some(kind) = retry {
-                    self.request_keyframe(now, data.mid, data.rid, kind);
-                }
-                Polled::Propagate(Propagated::Media(self.id, Box::new(data)))
-            }
+            Event::RtpPacket(rtp) => self.on_rtp(now, rtp),
             Event::KeyframeRequest(req) => {
                 let Some(out) = self.tracks_out.iter().find(|t| t.mid() == Some(req.mid)) else {
                     return Polled::Again;
@@ -334,6 +329,61 @@ impl Participant {
             },
             _ => Polled::Again,
         }
+    }
+
+    /// A packet this participant published: metered, and handed to the room to forward.
+    fn on_rtp(&mut self, now: Instant, rtp: RtpPacket) -> Polled {
+        let mut api = self.rtc.direct_api();
+        let stream = api.stream_rx(&rtp.header.ssrc);
+        let Some((mid, rid)) = stream.map(|s| (s.mid(), s.rid())) else {
+            return Polled::Again;
+        };
+        let pt = rtp.header.payload_type;
+        let Some(params) = self.rtc.codec_config().find(|p| p.pt() == pt).copied() else {
+            return Polled::Again;
+        };
+        let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return Polled::Again;
+        };
+        let kind = track.kind;
+        let Some(layer) = track.layer_mut(&rid) else {
+            // A rid the publisher never declared: nobody could choose it.
+            return Polled::Again;
+        };
+        layer.meter.record(now, rtp.payload.len());
+        // A gap that the server's NACKs cannot fill is not the server's to mend: each
+        // subscriber's decoder asks for a keyframe, and that request reaches the publisher.
+        if let Some(kind) = layer.keyframe_wanted {
+            self.request_keyframe(now, mid, rid, kind);
+        }
+        let (keyframe, vp8) = match kind {
+            MediaKind::Audio => (false, None),
+            MediaKind::Video => starts_keyframe(params.spec().codec, &rtp.payload),
+        };
+        let header = &rtp.header.ext_vals;
+        let ext_vals = ExtensionValues {
+            audio_level: header.audio_level,
+            voice_activity: header.voice_activity,
+            video_orientation: header.video_orientation,
+            ..ExtensionValues::default()
+        };
+        Polled::Propagate(Propagated::Media(
+            self.id,
+            Box::new(Packet {
+                mid,
+                layer: rid,
+                params,
+                seq: *rtp.seq_no,
+                time: rtp.header.timestamp,
+                clock_rate: rtp.time.frequency().get(),
+                arrival: rtp.timestamp,
+                marker: rtp.header.marker,
+                keyframe,
+                vp8,
+                ext_vals,
+                payload: rtp.payload,
+            }),
+        ))
     }
 
     /// Asks this participant (as a publisher) for a keyframe on one of its tracks.
@@ -366,19 +416,17 @@ impl Participant {
         if recent {
             return false;
         }
-        let Some(mut writer) = self.rtc.writer(mid) else {
+        // No receive stream exists before the first RTP of a simulcast layer (browsers name
+        // layers by rid, not SSRC): remember the request and retry when media arrives.
+        let mut api = self.rtc.direct_api();
+        let Some(stream) = api.stream_rx_by_mid(mid, rid) else {
+            track.keyframe_wanted = Some(kind);
             return false;
         };
-        // Fails while no RTP has arrived on the track yet (str0m has no receive stream to
-        // attach the request to); remember it and retry when media arrives.
-        if writer.request_keyframe(rid, kind).is_ok() {
-            track.keyframe_wanted = None;
-            track.last_keyframe_request = Some(now);
-            true
-        } else {
-            track.keyframe_wanted = Some(kind);
-            false
-        }
+        stream.request_keyframe(kind);
+        track.keyframe_wanted = None;
+        track.last_keyframe_request = Some(now);
+        true
     }
 
     /// Tells str0m's estimator what to aim for: `desired` is what this participant's best
@@ -448,39 +496,37 @@ impl Participant {
         }
     }
 
-    /// Writes a publisher's frame to the matching outgoing track, if negotiated.
+    /// Writes a publisher's packet to the matching outgoing track, if negotiated.
     /// Returns whether it was written.
-    pub fn write_media(&mut self, now: Instant, origin: ParticipantId, data: &MediaData) -> bool {
+    pub fn write_packet(&mut self, now: Instant, origin: ParticipantId, p: &Packet) -> bool {
         if !self.connected {
             return false;
         }
-        let source = TrackRef {
-            origin,
-            mid: data.mid,
-        };
+        let source = TrackRef { origin, mid: p.mid };
         let Some(out) = self.tracks_out.iter_mut().find(|t| t.source == source) else {
             return false;
         };
         let Some(mid) = out.open_mid() else {
             return false;
         };
-        // Video: exactly one layer, switched only at keyframes. Audio has one stream.
-        let time = match out.kind {
-            MediaKind::Video => out.switch.forward(&data.rid, data.is_keyframe(), data.time),
-            MediaKind::Audio => Some(data.time),
-        };
-        let Some(time) = time else {
+        let Some(pt) = self
+            .rtc
+            .codec_config()
+            .match_params(p.params)
+            .map(|c| c.pt())
+        else {
             return false;
         };
+        let mut api = self.rtc.direct_api();
+        let Some(stream) = api.stream_tx_by_mid(mid, None) else {
+            return false;
+        };
+        let video = out.kind == MediaKind::Video;
         // A link carrying less than it is sent (the pacer's queue for it grows) skips
         // pictures until the next keyframe rather than queue them: queued video would only
         // grow, in memory and in delay, and be stale by the time it went.
-        if out.kind == MediaKind::Video {
-            let waiting_since = self
-                .rtc
-                .direct_api()
-                .stream_tx_by_mid(mid, None)
-                .and_then(|s| s.queue_info().and_then(|q| q.first_unsent()));
+        if video && out.switch.between_pictures() {
+            let waiting_since = stream.queue_info().and_then(|q| q.first_unsent());
             if waiting_since
                 .is_some_and(|t| now.saturating_duration_since(t) > MAX_VIDEO_QUEUE_DELAY)
             {
@@ -488,19 +534,23 @@ impl Participant {
                 return false;
             }
         }
-        let Some(writer) = self.rtc.writer(mid) else {
+        // Video: exactly one layer, switched only at keyframes. Audio has one stream.
+        let rewritten = match video {
+            true => out.switch.forward(p),
+            false => out.switch.forward_all(p),
+        };
+        let Some(r) = rewritten else {
             return false;
         };
-        let Some(pt) = writer.match_params(data.params) else {
-            return false;
-        };
-        match writer.write(pt, data.network_time, time, data.data.clone()) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::debug!(participant = %self.id, error = %e, "forwarding a frame failed");
-                false
-            }
+        let mut write = RtpWrite::new(pt, r.seq, r.time, p.arrival, p.payload.clone())
+            .marker(p.marker)
+            .ext_vals(p.ext_vals.clone())
+            .nackable(video);
+        if let Some(patch) = r.vp8 {
+            write = write.vp8_patch(patch);
         }
+        stream.write_rtp(write);
+        true
     }
 
     /// Handles the client's answer to the room's last offer.
@@ -614,4 +664,17 @@ impl Participant {
 fn ice_ufrag(sdp: &str) -> Option<&str> {
     sdp.lines()
         .find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:"))
+}
+
+/// Whether a video payload starts a keyframe, and its VP8 payload descriptor if it is VP8.
+fn starts_keyframe(codec: Codec, payload: &[u8]) -> (bool, Option<Vp8Descriptor>) {
+    match codec {
+        Codec::Vp8 => {
+            let descriptor = Vp8Descriptor::parse(payload).ok();
+            let keyframe = descriptor.is_some_and(|d| d.starts_keyframe(payload));
+            (keyframe, descriptor)
+        }
+        Codec::H264 => (format::detect_h264_keyframe(payload), None),
+        _ => (false, None),
+    }
 }

@@ -327,11 +327,11 @@ impl Room {
                         kind,
                     }));
             }
-            Propagated::Media(origin, data) => {
+            Propagated::Media(origin, packet) => {
                 let Some(publisher) = self.participants.get(&origin) else {
                     return;
                 };
-                let kind = publisher.tracks_in.iter().find(|t| t.mid == data.mid);
+                let kind = publisher.tracks_in.iter().find(|t| t.mid == packet.mid);
                 let Some(kind) = kind.map(|t| t.kind) else {
                     return;
                 };
@@ -339,14 +339,14 @@ impl Room {
                     return;
                 }
                 if kind == MediaKind::Audio {
-                    self.speakers.record(origin, data.ext_vals.audio_level);
+                    self.speakers.record(origin, packet.ext_vals.audio_level);
                 }
                 let mut subscribers = self.others(origin);
                 subscribers.retain(|id| !self.apart.contains(id));
                 let now = self.now;
                 for id in subscribers {
-                    if self.with(id, |p| p.write_media(now, origin, &data)) == Some(true) {
-                        self.stats.forwarded_frames += 1;
+                    if self.with(id, |p| p.write_packet(now, origin, &packet)) == Some(true) {
+                        self.stats.forwarded_packets += 1;
                         for participant in self.flowing.forwarded(origin, id) {
                             let event = RoomEvent::MediaFlowing { participant };
                             self.outputs.push_back(RoomOutput::Event(event));

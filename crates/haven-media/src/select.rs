@@ -316,6 +316,16 @@ fn select(
     };
     p.set_bwe_bitrates(minimum, aim(desired, policy));
 
+    // A new video to carry (someone joined, or turned their camera on) raises what this
+    // subscriber needs at once, and str0m's estimate would grow towards it by a few percent
+    // a second, queueing video meanwhile. Starting it over from where it is makes str0m
+    // probe now, as browsers probe when what they are to send grows.
+    let more_videos = candidates.len() > p.videos_offered;
+    p.videos_offered = candidates.len();
+    if more_videos && sends_video && estimate < desired && policy.bandwidth_estimation {
+        p.restart_estimate(estimate);
+    }
+
     // Video off for low bandwidth: now and then, start the estimate over from the resume
     // threshold (see `EstimateRetry`), so the restart alone cannot bring video back.
     // Video held below a layer it could use: now and then, start it over from where it

@@ -147,6 +147,33 @@ export function inboundByParticipant() {
   });
 }
 
+/**
+ * The video a page receives from one participant: the height of its latest decoded
+ * frame and the frames decoded (getStats `inbound-rtp`).
+ * @param {string} who
+ */
+export function videoFrom(who) {
+  return import('/assets/call.js').then(async ({ current }) => {
+    const stream = document.querySelector(`li[data-participant="${who}"] video`)?.srcObject;
+    const track = stream instanceof MediaStream ? stream.getVideoTracks()[0] : undefined;
+    let found = null;
+    (await current?.pc.getStats())?.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.trackIdentifier === track?.id) {
+        found = { height: s.frameHeight ?? 0, frames: s.framesDecoded ?? 0 };
+      }
+    });
+    return found;
+  });
+}
+
+/**
+ * Tells the media server that `page` shows `who` at this size, as its tiles do when they
+ * resize: the server picks the simulcast layer by it.
+ */
+export function showAt(page, who, width, height) {
+  return page.evaluate(([w, wi, he]) => import('/assets/call.js').then(({ current }) => current?.signal.view(w, wi, he)), [who, width, height]);
+}
+
 /** Totals of the inbound streams whose track ids are given (the stats survive a closed tile). */
 export function inboundOfTracks(ids) {
   return import('/assets/call.js').then(async ({ current }) => {
