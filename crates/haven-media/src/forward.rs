@@ -185,7 +185,7 @@ pub(crate) enum Propagated {
     /// A participant started publishing a track.
     TrackPublished(TrackRef, MediaKind),
     /// An RTP packet from a publisher, to be written to every subscriber of that track.
-    /// Boxed: a packet is some 300 bytes and every other effect is small.
+    /// Boxed: a packet is several hundred bytes and every other effect is small.
     Media(ParticipantId, Box<Packet>),
     /// A subscriber needs a keyframe on a published track.
     KeyframeRequest {

@@ -94,7 +94,7 @@ impl Rewriter {
         };
         self.base = Some(Base {
             seq_in: p.seq,
-            seq_out: last.seq + 1,
+            seq_out: last.seq.saturating_add(1),
             time: time_out.wrapping_sub(p.time),
             picture_id,
             tl0,
@@ -122,7 +122,7 @@ impl Rewriter {
     /// would take a sequence number already used.
     pub fn rewrite(&mut self, p: &Packet) -> Option<Rewritten> {
         let base = self.base?;
-        let seq = base.seq_out + p.seq.checked_sub(base.seq_in)?;
+        let seq = base.seq_out.saturating_add(p.seq.checked_sub(base.seq_in)?);
         let time = p.time.wrapping_add(base.time);
         let picture_id = p
             .picture_id()
