@@ -272,7 +272,7 @@ pub(crate) fn useful_layers(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use std::sync::{Arc, LazyLock};
 
     use super::*;
 
@@ -280,9 +280,12 @@ mod tests {
         Some(Rid::from(s))
     }
 
+    /// One clock for every packet of a test, so arrival times are exact.
+    static START: LazyLock<Instant> = LazyLock::new(Instant::now);
+
     /// A packet of `layer` with sequence number `seq`, 1 ms and 90 ticks after `seq - 1`.
     fn packet(layer: &str, seq: u64, keyframe: bool) -> Packet {
-        let at = Instant::now() + Duration::from_millis(seq);
+        let at = *START + Duration::from_millis(seq);
         let mut p = Packet::test(seq, seq as u32 * 90, at, Arc::from(vec![0x10, 0x00]));
         p.layer = rid(layer);
         p.keyframe = keyframe;
