@@ -28,9 +28,9 @@ impl fmt::Display for ParticipantId {
 /// Whether a track carries sound or pictures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MediaKind {
-    /// Sound (Opus in practice).
+    /// Sound (Opus).
     Audio,
-    /// Pictures (VP8, VP9, H.264 or AV1).
+    /// Pictures (VP8 or H.264).
     Video,
 }
 
