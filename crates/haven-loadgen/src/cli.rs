@@ -125,7 +125,8 @@ pub struct Args {
     #[arg(long)]
     pub threads: Option<usize>,
 
-    /// The server's process id, to report its CPU time and memory over the window.
+    /// The server's process id, to report its CPU time and memory over the window. Its peak
+    /// memory (VmHWM) is restarted before the joins, after the staff sign-ins.
     #[arg(long, value_name = "PID")]
     pub server_pid: Option<u32>,
 

@@ -92,6 +92,12 @@ impl ProcSample {
     }
 }
 
+/// Starts process `pid`'s peak resident memory (VmHWM) over from its resident memory now
+/// (`/proc/PID/clear_refs`), so that the peak read later covers only what follows.
+pub fn reset_peak(pid: u32) -> std::io::Result<()> {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
+}
+
 /// utime + stime from a `/proc/PID/stat` line. The command name (field 2) may contain
 /// spaces and parentheses, so fields are counted from the last `)`.
 fn cpu_ticks(stat: &str) -> Option<u64> {
@@ -160,6 +166,26 @@ fn udp_in(table: &str, ports: &HashSet<u16>) -> UdpSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reset_peak_starts_over_from_what_is_resident_now() {
+        let pid = std::process::id();
+        let peak = || ProcSample::read(pid).expect("own /proc").hwm_kib;
+        // 64 MiB touched and returned: the peak stays up after the memory is gone.
+        let big = vec![1u8; 64 << 20];
+        assert_eq!(
+            big.iter().step_by(4096).map(|b| u64::from(*b)).sum::<u64>(),
+            16_384
+        );
+        drop(big);
+        let before = peak();
+        reset_peak(pid).expect("clear_refs");
+        let after = peak();
+        assert!(
+            after + 48 * 1024 < before,
+            "peak {before} KiB before the reset, {after} KiB after"
+        );
+    }
 
     #[test]
     fn reads_cpu_ticks_memory_and_drops() {
