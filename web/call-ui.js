@@ -85,6 +85,8 @@ class CallPage {
 
   wire() {
     this.join.addEventListener('click', () => void this.start());
+    // The page serves the button disabled until this listener is there.
+    this.join.disabled = false;
     toggle(this.muteAudio, (on) => this.call.setMuted('audio', on));
     toggle(this.muteVideo, (on) => this.call.setMuted('video', on));
     // The server confirms with `audio_only` or `video_resumed`, which update the tiles.

@@ -58,7 +58,9 @@ pub fn call_panel_with(role: CallRole<'_>, chat: ChatOptions) -> Markup {
                 p class="notice" { "The call needs JavaScript. Turn it on for this site, then reload the page." }
             }
             div id="call-start" class="actions" {
-                button id="call-join" type="button" {
+                // Enabled by the call's script once it listens: a press before then (a slow
+                // phone still loading it) would do nothing and say nothing.
+                button id="call-join" type="button" disabled {
                     @if invite.is_some() { "Start the check" } @else { "Join the call" }
                 }
             }
