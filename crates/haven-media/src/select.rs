@@ -275,7 +275,9 @@ fn select(
     // at once. Not after audio-only for low bandwidth: that estimate measured a real limit.
     let sends_video = !video_off && chosen.iter().any(Option::is_some);
     let initial = u64::from(policy.initial_estimate_kbps) * 1000;
-    if sends_video && !p.receiving_video && !held_for_bandwidth && estimate < initial {
+    let video_starts = sends_video && !p.receiving_video && !held_for_bandwidth;
+    let restarted = video_starts && estimate < initial;
+    if restarted {
         p.restart_estimate(initial);
     }
     p.receiving_video = sends_video;
@@ -319,10 +321,12 @@ fn select(
     // A new video to carry (someone joined, or turned their camera on) raises what this
     // subscriber needs at once, and str0m's estimate would grow towards it by a few percent
     // a second, queueing video meanwhile. Starting it over from where it is makes str0m
-    // probe now, as browsers probe when what they are to send grows.
+    // probe now, as browsers probe when what they are to send grows. Not if it was just
+    // started over from the initial estimate: `estimate` is the one that replaced.
     let more_videos = candidates.len() > p.videos_offered;
     p.videos_offered = candidates.len();
-    if more_videos && sends_video && estimate < desired && policy.bandwidth_estimation {
+    let short = estimate < desired && policy.bandwidth_estimation;
+    if more_videos && sends_video && short && !restarted {
         p.restart_estimate(estimate);
     }
 
