@@ -18,7 +18,8 @@ use url::Url;
 /// as three simulcast layers) and receives everyone else's. After all have connected and a
 /// warm-up, it measures for --duration: RTP packets per second forwarded by the server,
 /// frame loss per direction, one-way delay (sender and receiver share this process's
-/// clock), and its own CPU. With --server-pid it also reads the server's CPU time and
+/// clock; a frame arrives when the kernel received its last datagram, however late the
+/// receiving peer reads it), and its own CPU. With --server-pid it also reads the server's CPU time and
 /// memory from /proc over the same window.
 ///
 /// Exit status: 0 when every participant connected and stayed, 1 when some did not (they

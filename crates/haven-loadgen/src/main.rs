@@ -8,6 +8,7 @@
 //! the server), `report` and `text` (the
 //! summary). Nothing here changes the server: it is driven as browsers and staff drive it.
 
+mod arrival;
 mod cli;
 mod histogram;
 mod html;

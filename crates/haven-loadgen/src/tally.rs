@@ -48,15 +48,16 @@ impl Received {
         }
     }
 
-    /// Counts one frame str0m delivered, now.
+    /// Counts one frame str0m delivered, as arrived when the datagram that completed it
+    /// reached the peer's socket.
     pub fn on_media(&mut self, timeline: &Timeline, data: &str0m::media::MediaData, peers: u32) {
         let kind = if data.params.spec().codec.is_audio() {
             Kind::Audio
         } else {
             Kind::Video
         };
-        let now = timeline.micros(std::time::Instant::now());
-        self.on_frame(timeline, now, kind, &data.data, peers);
+        let arrived = timeline.micros(data.network_time);
+        self.on_frame(timeline, arrived, kind, &data.data, peers);
     }
 
     /// Frames without a valid stamp, or with a frame number implausibly far from the rest.

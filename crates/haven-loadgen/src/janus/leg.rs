@@ -82,12 +82,12 @@ impl Leg {
 
     /// Reads one datagram if one is waiting; `Ok(false)` when none is.
     pub fn receive(&mut self, buf: &mut [u8]) -> std::io::Result<bool> {
-        match self.udp.try_recv_from(buf) {
-            Ok((n, from)) => {
+        match crate::arrival::try_recv(&self.udp, buf) {
+            Ok((n, from, arrived)) => {
                 self.server.get_or_insert(from);
                 // Anything str0m cannot parse (or refuses) is dropped, as a browser does.
                 if let Ok(r) = Receive::new(Protocol::Udp, from, self.local, &buf[..n]) {
-                    let _ = self.rtc.handle_input(Input::Receive(Instant::now(), r));
+                    let _ = self.rtc.handle_input(Input::Receive(arrived, r));
                 }
                 Ok(true)
             }

@@ -118,6 +118,8 @@ pub(crate) fn bind_udp(addr: SocketAddr) -> anyhow::Result<UdpSocket> {
     // Best effort: the default buffer still works, it only overflows sooner.
     let _ = socket.set_recv_buffer_size(SOCKET_BUFFER);
     let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
+    // Best effort too: without stamps, arrivals are timed when read.
+    let _ = crate::arrival::enable(&socket);
     socket
         .bind(&addr.into())
         .context("binding the UDP socket")?;

@@ -124,9 +124,9 @@ impl Peer {
                 result.dtls_stalled = self.ice_connected;
                 break Err(self.stalled(shared.connect_timeout));
             }
-            match self.udp.try_recv_from(&mut buf) {
-                Ok((n, from)) => {
-                    self.receive(now, from, &buf[..n]);
+            match crate::arrival::try_recv(&self.udp, &mut buf) {
+                Ok((n, from, arrived)) => {
+                    self.receive(arrived, from, &buf[..n]);
                     continue;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
