@@ -35,6 +35,11 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Frames up to this size reach the parser, which refuses those over `MAX_FRAME` with an
 /// error; larger ones end the connection in the WebSocket library.
 const MAX_INBOUND: usize = 1024 * 1024;
+/// What the WebSocket library reads into at a time. Its default, 128 KiB, is zero-filled
+/// on every read and so resident for every open connection, a waiting patient's included;
+/// signalling messages are a few KiB (an SDP offer the largest), and a larger one still
+/// arrives whole, over several reads.
+const READ_BUFFER: usize = 8 * 1024;
 
 /// `GET /ws`: upgrades to a WebSocket. A staff session cookie, if valid, is remembered for
 /// `join`; a browser page from another origin is refused (cross-site WebSocket hijacking).
@@ -60,6 +65,7 @@ pub(crate) async fn upgrade(State(state): State<AppState>, req: Request) -> Resp
     let live = state.live.clone();
     ws.max_message_size(MAX_INBOUND)
         .max_frame_size(MAX_INBOUND)
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| run(socket, live, staff))
 }
 

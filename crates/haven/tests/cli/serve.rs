@@ -141,6 +141,46 @@ async fn sign_ins_leave_no_password_hashing_memory_behind() {
     assert_eq!(server.terminate().code(), Some(0));
 }
 
+/// Opens a WebSocket to `/ws` and has the server answer one message on it, so the server
+/// has read from it.
+async fn answered_websocket(
+    url: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the WebSocket opens");
+    let unknown = Message::Text(r#"{"type": "subscribe"}"#.into());
+    socket.send(unknown).await.expect("sends");
+    let answer = socket.next().await.expect("an answer").expect("a message");
+    let text = answer.into_text().expect("a text message");
+    assert!(text.contains("unknown_type"), "{text}");
+    socket
+}
+
+#[tokio::test]
+async fn open_websockets_hold_little_memory() {
+    const SOCKETS: u64 = 32;
+    let setup = Setup::new().await;
+    setup.create_org("Riverside");
+    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let running = server.wait_stderr("Haven is running");
+    let url = format!("ws://127.0.0.1:{}/ws", port_in(&running));
+    // The first one pays for what any connection sets up once.
+    let mut open = vec![answered_websocket(&url).await];
+    let before = anonymous_kib(server.pid());
+    for _ in 0..SOCKETS {
+        open.push(answered_websocket(&url).await);
+    }
+    let each = anonymous_kib(server.pid()).saturating_sub(before) / SOCKETS;
+    // Signalling messages are a few KiB; the WebSocket library's default read buffer
+    // (128 KiB, zero-filled on every read) made each connection cost more than that.
+    assert!(each < 48, "{each} KiB of heap per open WebSocket");
+    drop(open);
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
 fn write_self_signed(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let certified =
         rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
