@@ -19,8 +19,8 @@ use url::Url;
 /// warm-up, it measures for --duration: RTP packets per second forwarded by the server,
 /// frame loss per direction, one-way delay (sender and receiver share this process's
 /// clock; a frame arrives when the kernel received its last datagram, however late the
-/// receiving peer reads it), and its own CPU. With --server-pid it also reads the server's CPU time and
-/// memory from /proc over the same window.
+/// receiving peer reads it), and its own CPU. With --server-pid it also reads the
+/// server's CPU time and memory from /proc over the same window.
 ///
 /// Exit status: 0 when every participant connected and stayed, 1 when some did not (they
 /// are listed, never left out), 2 for bad flags or a failed set-up.
