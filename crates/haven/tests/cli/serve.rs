@@ -54,13 +54,19 @@ async fn a_fresh_install_prints_a_setup_link_that_opens_the_setup_form() {
     );
 }
 
+/// Creates an organisation and serves it on loopback; returns the server and its port.
+fn serve_org(setup: &Setup) -> (Server, u16) {
+    setup.create_org("Riverside");
+    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
+    let port = port_in(&server.wait_stderr("Haven is running"));
+    (server, port)
+}
+
 #[tokio::test]
 async fn once_an_organisation_exists_no_setup_link_is_printed() {
     let setup = Setup::new().await;
-    setup.create_org("Riverside");
-    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
-    let running = server.wait_stderr("Haven is running");
-    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", port_in(&running)))
+    let (mut server, port) = serve_org(&setup);
+    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", port))
         .await
         .expect("the server answers");
     assert_eq!(health.text().await.unwrap(), "ok");
@@ -83,9 +89,7 @@ fn anonymous_kib(pid: u32) -> u64 {
 #[tokio::test]
 async fn an_idle_server_holds_little_memory() {
     let setup = Setup::new().await;
-    setup.create_org("Riverside");
-    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
-    server.wait_stderr("Haven is running");
+    let (mut server, _) = serve_org(&setup);
     // The allocator returns to the system what start-up allocated and freed; with its
     // arenas committed up front it kept about 14 MiB of it resident.
     let kib = anonymous_kib(server.pid());
@@ -123,10 +127,8 @@ async fn unknown_sign_in(base: String, n: usize) -> reqwest::StatusCode {
 #[tokio::test]
 async fn sign_ins_leave_no_password_hashing_memory_behind() {
     let setup = Setup::new().await;
-    setup.create_org("Riverside");
-    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
-    let running = server.wait_stderr("Haven is running");
-    let base = format!("http://127.0.0.1:{}", port_in(&running));
+    let (mut server, port) = serve_org(&setup);
+    let base = format!("http://127.0.0.1:{}", port);
     // At once, so that each hashes (argon2id, 19 MiB) on a thread of its own, which then
     // idles: those threads used to keep the memory, 20 MiB after ten sign-ins.
     let mut attempts = tokio::task::JoinSet::new();
@@ -163,10 +165,8 @@ async fn answered_websocket(
 async fn open_websockets_hold_little_memory() {
     const SOCKETS: u64 = 32;
     let setup = Setup::new().await;
-    setup.create_org("Riverside");
-    let mut server = Server::start(setup.cmd(&["serve", "--listen", "127.0.0.1:0"]));
-    let running = server.wait_stderr("Haven is running");
-    let url = format!("ws://127.0.0.1:{}/ws", port_in(&running));
+    let (mut server, port) = serve_org(&setup);
+    let url = format!("ws://127.0.0.1:{}/ws", port);
     // The first one pays for what any connection sets up once.
     let mut open = vec![answered_websocket(&url).await];
     let before = anonymous_kib(server.pid());
